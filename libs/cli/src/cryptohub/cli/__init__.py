@@ -1,0 +1,1 @@
+"""The cryptohub command line: runs the embedded infrastructure and supervises every service."""

@@ -1,0 +1,1 @@
+"""CryptoHub shared library: contracts, NATS plumbing, provider client, settings, telemetry."""

@@ -1,0 +1,1 @@
+"""NATS plumbing: the broker factory, the idempotent event publisher, the attempt sink."""

@@ -1,0 +1,1 @@
+"""Telemetry: JSON-lines logs, Prometheus metrics and OpenTelemetry tracing, set up once."""
