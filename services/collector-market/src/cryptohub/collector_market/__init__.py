@@ -1,0 +1,1 @@
+"""The market collector: prices with consensus, candles, global market and DeFi TVL."""

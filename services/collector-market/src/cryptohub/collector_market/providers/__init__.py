@@ -1,0 +1,1 @@
+"""One module per provider: its declaration, requests, wire shapes and pure parse functions."""

@@ -1,0 +1,117 @@
+"""Kraken parsers on every recorded Kraken body (the HTTP-200 error envelope included)."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cryptohub.collector_market.assets import AssetBook
+from cryptohub.collector_market.providers import kraken
+from cryptohub.common.providers import InvalidDataError, ParseContext
+
+Body = Callable[[str], bytes]
+Ctx = Callable[..., ParseContext]
+
+
+@pytest.mark.parametrize(
+    ("pair", "split"),
+    [
+        ("XXBTZUSD", ("XBT", "usd")),
+        ("XETHZUSD", ("ETH", "usd")),
+        ("XBTUSDT", ("XBT", "usdt")),
+        ("SOLUSD", ("SOL", "usd")),
+        ("XDGUSD", ("XDG", "usd")),
+        ("USDTZUSD", ("USDT", "usd")),
+        ("XTZUSD", ("XTZ", "usd")),
+        ("XXBTZEUR", None),
+        ("ETHXBT", None),
+    ],
+)
+def test_kraken_pair_names_split_into_base_code_and_quote(
+    pair: str, split: tuple[str, str] | None
+) -> None:
+    assert kraken.split_pair(pair) == split
+
+
+def test_recorded_ticker_gives_last_trade_and_24h_quote_volume(
+    body: Body, ctx: Ctx, majors: AssetBook
+) -> None:
+    context = ctx("kraken")
+    [tick] = kraken.parse_ticker(body("kraken/ticker_xbtusdt.json"), context, book=majors)
+    assert (tick.source, tick.symbol, tick.quote, tick.price) == ("kraken", "btc", "usdt", 105899.4)
+    # 24h base volume x 24h VWAP = 24h quote volume.
+    assert tick.volume_24h == pytest.approx(163.28908096 * 105904.39279)
+    assert tick.observed_at == context.received_at  # Kraken gives no time
+
+
+def test_recorded_1m_ohlc_is_final_up_to_last_and_open_after(body: Body, ctx: Ctx) -> None:
+    candles = kraken.parse_ohlc(
+        body("kraken/ohlc_xbtusdt_1m.json"), ctx("kraken"), symbol="btc", code="XBT", interval="1m"
+    )
+    assert len(candles) == 721
+    assert sum(c.is_final for c in candles) == 720
+    running = candles[-1]
+    assert (running.is_final, running.open_time) == (False, datetime.fromtimestamp(1762820220, UTC))
+    first = candles[0]
+    assert (first.open, first.close, first.volume, first.quote) == (106038.2, 106038.2, 0.0, "usdt")
+    assert first.observed_at == datetime.fromtimestamp(1762777020 + 60, UTC)
+
+
+def test_recorded_1h_ohlc_of_a_legacy_pair_name(body: Body, ctx: Ctx) -> None:
+    context = ctx("kraken")
+    candles = kraken.parse_ohlc(
+        body("kraken/ohlc_xxbtzusd_1h_since24h.json"),
+        context,
+        symbol="btc",
+        code="XBT",
+        interval="1h",
+    )
+    assert len(candles) == 24
+    last_final = candles[-2]
+    assert last_final.is_final
+    assert last_final.open_time == datetime.fromtimestamp(1701810000, UTC)
+    assert (last_final.open, last_final.high, last_final.low, last_final.close) == (
+        43785.1,
+        44216.0,
+        43724.0,
+        43912.9,
+    )
+    assert last_final.volume == 343.40651248
+    assert last_final.quote == "usd"
+    assert last_final.observed_at == last_final.open_time + timedelta(hours=1)
+    assert candles[-1].observed_at == context.received_at
+
+
+def test_unknown_pair_envelope_with_http_200_is_invalid_data(
+    body: Body, ctx: Ctx, majors: AssetBook
+) -> None:
+    envelope = body("kraken/error_unknown_asset_pair.json")
+    with pytest.raises(InvalidDataError, match="EQuery:Unknown asset pair"):
+        kraken.parse_ticker(envelope, ctx("kraken"), book=majors)
+    with pytest.raises(InvalidDataError, match="EQuery:Unknown asset pair"):
+        kraken.parse_ohlc(envelope, ctx("kraken"), symbol="btc", code="XBT", interval="1m")
+
+
+def test_ohlc_of_another_asset_or_interval_is_invalid(body: Body, ctx: Ctx) -> None:
+    recorded = body("kraken/ohlc_xbtusdt_1m.json")
+    with pytest.raises(InvalidDataError, match="asked for ETH"):
+        kraken.parse_ohlc(recorded, ctx("kraken"), symbol="eth", code="ETH", interval="1m")
+    with pytest.raises(InvalidDataError, match="not on the 5m grid"):
+        kraken.parse_ohlc(recorded, ctx("kraken"), symbol="btc", code="XBT", interval="5m")
+
+
+def test_ticker_with_a_string_that_is_no_number_is_invalid(
+    body: Body, ctx: Ctx, majors: AssetBook
+) -> None:
+    recorded = body("kraken/ticker_xbtusdt.json")
+    broken = recorded.replace(b'"105899.40000"', b'"abc"')
+    with pytest.raises(InvalidDataError, match="must be a number"):
+        kraken.parse_ticker(broken, ctx("kraken"), book=majors)
+    zero = recorded.replace(b'"105899.40000"', b'"0.00000"')
+    with pytest.raises(InvalidDataError, match="price > 0"):
+        kraken.parse_ticker(zero, ctx("kraken"), book=majors)
+
+
+def test_answer_with_neither_error_nor_result_is_invalid(ctx: Ctx, majors: AssetBook) -> None:
+    with pytest.raises(InvalidDataError, match="neither error nor result"):
+        kraken.parse_ticker(b'{"error": []}', ctx("kraken"), book=majors)
