@@ -1,0 +1,1 @@
+"""collector-news: crypto news from RSS/Atom, CryptoPanic, NewsAPI and Reddit, plus Fear & Greed."""

@@ -1,0 +1,1 @@
+"""Provider declarations and pure parse functions, one module per source."""
