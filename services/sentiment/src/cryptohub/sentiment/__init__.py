@@ -1,0 +1,1 @@
+"""CryptoHub sentiment: scores news articles with CryptoBERT models and aggregates per asset."""
