@@ -1,0 +1,159 @@
+"""What the gateway runs besides HTTP: NATS, PostgreSQL, the live feed and state, persistence."""
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from cryptohub.common.bus.broker import RECONNECT_FOREVER, prepare_jetstream
+from cryptohub.common.providers.states import KvProviderStates
+from cryptohub.common.streams import STREAMS, ensure_kv
+from cryptohub.gateway.db import CONNECTION_ERRORS, Database
+from cryptohub.gateway.deadletter import DeadLetters
+from cryptohub.gateway.feed import LiveFeed
+from cryptohub.gateway.latest import LatestWriter, load_latest
+from cryptohub.gateway.live import LiveState
+from cryptohub.gateway.persist import PersistConfig, StreamPersister
+from cryptohub.gateway.retention import Retention
+from cryptohub.gateway.settings import GatewaySettings
+
+__all__ = ["Runtime"]
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """Owns the connections and background work; `start()` in the app's lifespan, `stop()` after."""
+
+    def __init__(self, settings: GatewaySettings, nats_client: Client) -> None:
+        self.settings = settings
+        self.nc = nats_client
+        self.js: JetStreamContext = nats_client.jetstream()
+        self.live = LiveState()
+        self.feed = LiveFeed(nats_client)
+        self.feed.add_listener(self.live.apply)
+        dsn = settings.database_url.get_secret_value() if settings.database_url else None
+        self.db: Database | None = (
+            Database(
+                dsn,
+                min_size=min(settings.db_pool_min, settings.db_pool_max),
+                max_size=settings.db_pool_max,
+                connect_timeout=settings.db_connect_timeout_s,
+                retry_max_s=settings.persist_retry_max_s,
+            )
+            if dsn
+            else None
+        )
+        self.dead_letters = DeadLetters(self.js)
+        self.persisters: list[StreamPersister] = []
+        self.latest: LatestWriter | None = None
+        self.provider_states: KvProviderStates | None = None
+        self.started_at: datetime | None = None
+        self.warmed = asyncio.Event()
+        self._retention: Retention | None = None
+        self._warm_task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    async def start(self) -> None:
+        s = self.settings
+        if not self.nc.is_connected:
+            await self.nc.connect(
+                servers=[s.nats_url],
+                name=f"cryptohub-{s.service}",
+                allow_reconnect=True,
+                max_reconnect_attempts=RECONNECT_FOREVER,
+                reconnect_time_wait=1,
+                connect_timeout=5,
+                disconnected_cb=self._on_disconnect,
+                reconnected_cb=_on_reconnect,
+                error_cb=_on_error,
+            )
+        await prepare_jetstream(self.nc)
+        await self.dead_letters.prepare()
+        await self.feed.start()
+        self.provider_states = KvProviderStates(await ensure_kv(self.js))
+        await self.provider_states.start()
+        if self.db is None:
+            log.error("no DATABASE_URL: nothing is persisted and history endpoints answer 503")
+            self.warmed.set()
+        else:
+            self.db.start()
+            self._warm_task = asyncio.create_task(self._warm(self.db), name="warm-live-state")
+            if s.persist:
+                config = PersistConfig(
+                    durable=s.persist_durable,
+                    deliver_new=s.persist_from == "new",
+                    batch_size=s.persist_batch_size,
+                    batch_wait_s=s.persist_batch_wait_s,
+                    ack_wait_s=s.persist_ack_wait_s,
+                    max_ack_pending=s.persist_max_ack_pending,
+                    retry_max_s=s.persist_retry_max_s,
+                )
+                self.latest = LatestWriter(self.db, interval_s=s.latest_interval_s)
+                self.latest.start()
+                for spec in STREAMS:
+                    persister = StreamPersister(
+                        self.nc, self.db, spec, self.dead_letters, self.latest, config
+                    )
+                    await persister.start()
+                    self.persisters.append(persister)
+            self._retention = Retention(self.db, s.retention, s.retention_interval_s)
+            self._retention.start()
+        self.started_at = datetime.now(UTC)
+        log.info("gateway runtime started (persistence %s)", "on" if self.persisters else "off")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._retention is not None:
+            await self._retention.stop()
+        for persister in self.persisters:
+            await persister.stop()
+        self.persisters.clear()
+        if self.latest is not None:
+            await self.latest.stop()
+        if self._warm_task is not None:
+            self._warm_task.cancel()
+            await asyncio.gather(self._warm_task, return_exceptions=True)
+        if self.provider_states is not None:
+            await self.provider_states.stop()
+        await self.feed.stop()
+        if self.db is not None:
+            await self.db.stop()
+        if self.nc.is_connected:
+            try:
+                await asyncio.wait_for(self.nc.drain(), 5)
+            except (TimeoutError, OSError) as exc:
+                log.warning("NATS drain at shutdown: %s", exc)
+        if not self.nc.is_closed:
+            await self.nc.close()
+
+    async def _on_disconnect(self) -> None:
+        if not self._stopping:
+            log.warning("disconnected from NATS; reconnecting")
+
+    async def _warm(self, db: Database) -> None:
+        """Fill the live state from PostgreSQL once it is ready (newer live data is kept)."""
+        await db.ready.wait()
+        delay = 0.5
+        while True:
+            try:
+                messages = await load_latest(db.pool, self.settings.warm_horizon)
+            except CONNECTION_ERRORS as exc:
+                log.warning("warming live state failed (%s); retrying", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            count = self.live.warm(messages)
+            self.warmed.set()
+            log.info("live state warmed from PostgreSQL with %d events", count)
+            return
+
+
+async def _on_reconnect() -> None:
+    log.info("reconnected to NATS")
+
+
+async def _on_error(exc: Exception) -> None:
+    log.warning("NATS error: %s", exc)
