@@ -14,7 +14,10 @@ from typing import Any
 import psutil
 import pytest
 
+from cryptohub.cli.errors import CliError
+from cryptohub.cli.fixtures import find_recorded
 from cryptohub.cli.up import replay_env
+from cryptohub.common.providers import ProviderSpec, resolve
 from cryptohub.common.testing import private_tmp_dir
 
 pytestmark = pytest.mark.integration
@@ -48,8 +51,10 @@ def fake_service(tmp_path: Path) -> dict[str, str]:
 
             def main():
                 if os.environ.get("FAKE_ENV_OUT"):
-                    with open(os.environ["FAKE_ENV_OUT"], "w") as f:
+                    out = os.environ["FAKE_ENV_OUT"]
+                    with open(out + ".tmp", "w") as f:
                         json.dump({k: os.environ.get(k) for k in KEYS}, f)
+                    os.replace(out + ".tmp", out)  # whole or absent to the test reading it
                 print("fake service running", flush=True)
                 if os.environ.get("FAKE_EXIT") is not None:
                     return int(os.environ["FAKE_EXIT"])
@@ -105,16 +110,52 @@ def test_status_without_a_running_up_exits_3(tmp_path: Path) -> None:
     assert "not running" in result.stdout
 
 
-def test_replay_env_points_every_recorded_provider_at_the_replay_server(tmp_path: Path) -> None:
-    for name in ("coingecko", "alternative_me", "defi-llama"):
-        (tmp_path / name).mkdir()
-    (tmp_path / "routes.json").write_text("{}")
+def test_replay_env_names_the_providers_of_the_route_table_not_the_folders(
+    tmp_path: Path,
+) -> None:
+    # One folder holding two providers' bodies, a provider with a '-', a folder with no route.
+    for folder in ("feeds", "defi-llama", "orphan"):
+        (tmp_path / folder).mkdir()
+    for body in ("feeds/a.xml", "feeds/b.xml", "defi-llama/x.json", "orphan/y.json"):
+        (tmp_path / body).write_text("<rss/>")
+    routes = {
+        "version": 1,
+        "providers": {
+            "alpha_news": [{"path": "/rss", "file": "feeds/a.xml"}],
+            "beta": [{"path": "/feed", "file": "feeds/b.xml"}],
+            "defi-llama": [{"path": "/charts", "file": "defi-llama/x.json"}],
+        },
+    }
+    (tmp_path / "routes.json").write_text(json.dumps(routes))
     assert replay_env(tmp_path, 8123) == {
         "CRYPTOHUB_REPLAY": "1",
-        "CRYPTOHUB_ALTERNATIVE_ME_BASE_URL": "http://127.0.0.1:8123/alternative_me",
-        "CRYPTOHUB_COINGECKO_BASE_URL": "http://127.0.0.1:8123/coingecko",
+        "CRYPTOHUB_REPLAY_URL": "http://127.0.0.1:8123",
+        "CRYPTOHUB_ALPHA_NEWS_BASE_URL": "http://127.0.0.1:8123/alpha_news",
+        "CRYPTOHUB_BETA_BASE_URL": "http://127.0.0.1:8123/beta",
         "CRYPTOHUB_DEFI_LLAMA_BASE_URL": "http://127.0.0.1:8123/defi-llama",
     }
+
+
+def test_replay_env_over_the_repo_fixtures_routes_each_feed_to_its_own_recordings() -> None:
+    env = replay_env(find_recorded(), 8123)
+    assert env["CRYPTOHUB_REPLAY"] == "1"
+    assert env["CRYPTOHUB_REPLAY_URL"] == "http://127.0.0.1:8123"
+    assert env["CRYPTOHUB_COINDESK_BASE_URL"] == "http://127.0.0.1:8123/coindesk"
+    assert env["CRYPTOHUB_COINTELEGRAPH_BASE_URL"] == "http://127.0.0.1:8123/cointelegraph"
+    assert env["CRYPTOHUB_COINGECKO_BASE_URL"] == "http://127.0.0.1:8123/coingecko"
+    # No shared feed provider: one outlet's recording must never answer for another.
+    assert "CRYPTOHUB_RSS_BASE_URL" not in env
+    # Feeds with no recording go to the replay server under their own name (a 404 there).
+    for name, host in [("decrypt", "https://decrypt.co"), ("the_block", "https://theblock.co")]:
+        assert f"CRYPTOHUB_{name.upper()}_BASE_URL" not in env
+        spec = ProviderSpec(name=name, category="news", base_url=host)
+        assert resolve(spec, env).base_url == f"http://127.0.0.1:8123/{name}"
+
+
+def test_replay_env_with_a_broken_route_table_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "routes.json").write_text('{"version": 1, "providers": {"x": [{"path": "/a"}]}}')
+    with pytest.raises(CliError, match=r"--replay .*routes\.json.*providers\.x\[0\]"):
+        replay_env(tmp_path, 8123)
 
 
 @pytest.mark.timeout(120)
@@ -146,7 +187,12 @@ def test_up_runs_infrastructure_and_services_restarts_nats_and_stops_clean_on_si
             "fakesvc": "running",
         }
         pids = [c["pid"] for c in report["components"]]
-        seen = json.loads(Path(fake_service["FAKE_ENV_OUT"]).read_text())
+        # "running" means spawned: the fake service writes what it was given a moment later.
+        env_out = Path(fake_service["FAKE_ENV_OUT"])
+        deadline = time.monotonic() + 30
+        while not env_out.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        seen = json.loads(env_out.read_text())
         by_name = {c["name"]: c for c in report["components"]}
         assert seen["NATS_URL"] == by_name["nats"]["detail"]
         assert seen["DATABASE_URL"] == by_name["postgres"]["detail"]
@@ -174,7 +220,7 @@ def test_up_runs_infrastructure_and_services_restarts_nats_and_stops_clean_on_si
     finally:
         if up.poll() is None:
             up.kill()
-            up.wait()
+            up.communicate()  # closes the pipe too: no unclosed file left to a later test
 
     assert up.returncode == 0, output
     assert "[fakesvc] fake service running" in output

@@ -45,7 +45,7 @@ async def test_recorded_body_is_served_byte_for_byte_with_status_and_content_typ
 ) -> None:
     ok = await client.get(replay_server.base_url("coingecko") + GLOBAL)
     error = await client.get(replay_server.base_url("coingecko") + "/api/v3/coins/markets")
-    feed = await client.get(replay_server.base_url("rss") + "/rss")
+    feed = await client.get(replay_server.base_url("cointelegraph") + "/rss")
 
     assert (ok.status_code, ok.headers["content-type"]) == (200, "application/json")
     assert ok.content == recorded("coingecko/global.json")
@@ -108,7 +108,8 @@ async def test_unknown_provider_or_route_answers_404_json(
         assert response.status_code == 404
         assert response.headers["content-type"] == "application/json"
         assert "error" in response.json()
-    assert "nobody" in no_provider.json()["error"]
+    assert no_provider.json()["error"].startswith("unknown provider 'nobody': nothing is recorded")
+    assert "no recorded route for GET /api/v3/nothing" in no_route.json()["error"]
 
 
 async def test_matching_etag_answers_304_without_body(
@@ -210,10 +211,10 @@ async def test_garbage_fault_is_neither_json_nor_xml(
     replay_server: ReplayServer, client: httpx.AsyncClient
 ) -> None:
     replay_server.inject("coingecko", GLOBAL, Fault(garbage=True))
-    replay_server.inject("rss", "/rss", Fault(garbage=True))
+    replay_server.inject("cointelegraph", "/rss", Fault(garbage=True))
 
     body = await client.get(replay_server.base_url("coingecko") + GLOBAL)
-    feed = await client.get(replay_server.base_url("rss") + "/rss")
+    feed = await client.get(replay_server.base_url("cointelegraph") + "/rss")
 
     assert body.status_code == 200
     with pytest.raises(json.JSONDecodeError):
@@ -240,9 +241,9 @@ async def test_oversize_fault_streams_exactly_that_many_bytes_of_valid_json(
 async def test_oversize_fault_on_a_feed_is_valid_xml(
     replay_server: ReplayServer, client: httpx.AsyncClient
 ) -> None:
-    replay_server.inject("rss", "/rss", Fault(oversize_bytes=100_000))
+    replay_server.inject("cointelegraph", "/rss", Fault(oversize_bytes=100_000))
 
-    response = await client.get(replay_server.base_url("rss") + "/rss")
+    response = await client.get(replay_server.base_url("cointelegraph") + "/rss")
 
     assert len(response.content) == 100_000
     assert ElementTree.fromstring(response.content).tag == "rss"  # noqa: S314 - our own bytes

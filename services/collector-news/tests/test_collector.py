@@ -1,22 +1,25 @@
 """The whole collector on a real NATS (its own server per test) and the replay server.
 
 Each RSS feed is its own provider (own breaker, limiter, attempts). The replay route table
-serves the recorded feeds under one provider, `rss`; a test that needs another feed adds a
-route for it with the recorded bytes.
+serves each recorded feed under its own provider (`coindesk`, `cointelegraph`); a test that needs
+another feed adds a route for it with the recorded bytes.
 """
 
 import asyncio
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import nats
 import pytest
 from prometheus_client import REGISTRY
 
+from cryptohub.cli.up import replay_env
 from cryptohub.collector_news.app import NewsCollector, run
 from cryptohub.collector_news.index_poller import IndexPollResult
 from cryptohub.collector_news.poller import PollResult
+from cryptohub.collector_news.providers.feeds import DEFAULT_FEEDS, RSS_BASE_URL_ENV
 from cryptohub.collector_news.settings import FeedSettings, Settings
 from cryptohub.common import subjects
 from cryptohub.common.embedded import EmbeddedNats
@@ -30,6 +33,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 Recorded = Callable[[str], bytes]
 RSS = "application/rss+xml"
+UNRECORDED_FEEDS = ("decrypt", "bitcoin_magazine", "the_block")
 # alternative.me's API documentation example for GET /fng/ (not a recording).
 DOCUMENTED_FNG = b"""{
 \t"name": "Fear and Greed Index",
@@ -98,6 +102,16 @@ def requests_to(
     ]
 
 
+async def poll_once(collector: NewsCollector) -> dict[str, PollResult]:
+    """Poll every source once; each source's result by its name (failures left out)."""
+    results = await collector.poll_all_once()
+    return {
+        p.source.name: r
+        for p, r in zip(collector.pollers, results, strict=True)
+        if isinstance(r, PollResult)
+    }
+
+
 def counter(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
@@ -112,9 +126,9 @@ async def test_a_story_in_two_feeds_and_two_polls_is_published_once(
     replay_server.inject("mirror", "/arc/outboundfeeds/rss", Fault(body=coindesk))
     config = settings(
         private_nats,
-        feed("coindesk", replay_server.base_url("rss") + "/arc/outboundfeeds/rss"),
+        feed("coindesk", replay_server.base_url("coindesk") + "/arc/outboundfeeds/rss"),
         feed("mirror", replay_server.base_url("mirror") + "/arc/outboundfeeds/rss"),
-        feed("coindesk_2019", replay_server.base_url("rss") + "/feed"),
+        feed("coindesk_2019", replay_server.base_url("coindesk") + "/feed"),
     )
     async with NewsCollector(config) as collector:
         first = await collector.poll_all_once()
@@ -148,12 +162,66 @@ async def test_a_story_in_two_feeds_and_two_polls_is_published_once(
     assert len(await articles(private_nats)) == 23
 
 
+async def test_replay_mode_serves_each_feed_its_own_recording_and_unrecorded_feeds_a_404(
+    private_nats: EmbeddedNats, replay_server: ReplayServer, fixtures_dir: Path
+) -> None:
+    # What `cryptohub up --replay` hands the collector, for this replay server's port. The old
+    # shared feed variable is set too: were it still read, Decrypt's `/feed` would be answered
+    # with CoinDesk's 2019 feed and its articles published as Decrypt's.
+    environ = replay_env(fixtures_dir, urlsplit(replay_server.url).port or 0)
+    environ[RSS_BASE_URL_ENV] = replay_server.base_url("coindesk")
+    config = settings(
+        private_nats,
+        *(FeedSettings(name=f.name, url=f.url, outlet=f.outlet) for f in DEFAULT_FEEDS),
+        replay=True,
+    )
+    async with NewsCollector(config, environ=environ) as collector:
+        by_feed = await poll_once(collector)
+
+    assert {name: (r.status, r.published) for name, r in by_feed.items()} == {
+        "coindesk": ("ok", 3),
+        "cointelegraph": ("ok", 30),
+        "decrypt": ("failed", 0),
+        "bitcoin_magazine": ("failed", 0),
+        "the_block": ("failed", 0),
+    }
+    assert all("404" in (by_feed[n].error or "") for n in UNRECORDED_FEEDS)
+    # Every feed asked the replay server under its own name; none went to its real host.
+    assert {(r.provider, r.path) for r in replay_server.requests} == {
+        ("coindesk", "/arc/outboundfeeds/rss"),
+        ("cointelegraph", "/rss"),
+        ("decrypt", "/feed"),
+        ("bitcoin_magazine", "/.rss/full"),
+        ("the_block", "/rss.xml"),
+    }
+    published = await articles(private_nats)
+    by_source = {a.source: 0 for a in published}
+    for article in published:
+        by_source[article.source] += 1
+    assert by_source == {"coindesk": 3, "cointelegraph": 30}
+    assert all(
+        a.url.startswith("https://www.coindesk.com/") for a in published if a.source == "coindesk"
+    )
+    assert all(
+        a.url.startswith("https://cointelegraph.com/")
+        for a in published
+        if a.source == "cointelegraph"
+    )
+    attempts = await stored(private_nats, subjects.all_provider_attempts())
+    failed = {
+        (a.provider, a.status, a.error_kind)
+        for a in attempts
+        if isinstance(a, ProviderAttempt) and not a.ok
+    }
+    assert failed == {(name, 404, "http_4xx") for name in UNRECORDED_FEEDS}
+
+
 async def test_a_feed_answering_304_is_not_parsed_again(
     private_nats: EmbeddedNats, replay_server: ReplayServer
 ) -> None:
     name = unique_name("cd").lower()
     config = settings(
-        private_nats, feed(name, replay_server.base_url("rss") + "/arc/outboundfeeds/rss")
+        private_nats, feed(name, replay_server.base_url("coindesk") + "/arc/outboundfeeds/rss")
     )
     async with NewsCollector(config) as collector:
         results = [await collector.pollers[0].poll_once() for _ in range(3)]
@@ -162,7 +230,7 @@ async def test_a_feed_answering_304_is_not_parsed_again(
     assert poller.parses == 1
     assert counter("cryptohub_news_bodies_parsed_total", source=name) == 1
     assert counter("cryptohub_news_polls_total", source=name, outcome="not_modified") == 2
-    requests = requests_to(replay_server, "rss", "/arc/outboundfeeds/rss")
+    requests = requests_to(replay_server, "coindesk", "/arc/outboundfeeds/rss")
     assert len(requests) == 3
     assert "if-none-match" not in requests[0].headers
     assert all("if-none-match" in r.headers for r in requests[1:])
@@ -231,16 +299,11 @@ async def test_every_kind_of_source_end_to_end_and_failing_ones_do_not_stop_the_
     }
     config = settings(
         private_nats,
-        feed("cointelegraph", replay_server.base_url("rss") + "/rss", "Cointelegraph"),
+        feed("cointelegraph", replay_server.base_url("cointelegraph") + "/rss", "Cointelegraph"),
         reddit_subreddits=["CryptoCurrency"],
     )
     async with NewsCollector(config, environ=environ) as collector:
-        results = await collector.poll_all_once()
-    by_source = {
-        p.source.name: r
-        for p, r in zip(collector.pollers, results, strict=False)
-        if isinstance(r, PollResult)
-    }
+        by_source = await poll_once(collector)
     assert (by_source["cointelegraph"].status, by_source["cointelegraph"].published) == ("ok", 30)
     assert (by_source["reddit"].status, by_source["reddit"].published) == ("ok", 96)
     assert by_source["cryptopanic"].status == "failed"
@@ -300,13 +363,13 @@ async def test_the_service_polls_on_its_schedule_and_stops_cleanly(
 ) -> None:
     config = settings(
         private_nats,
-        feed("coindesk", replay_server.base_url("rss") + "/arc/outboundfeeds/rss"),
+        feed("coindesk", replay_server.base_url("coindesk") + "/arc/outboundfeeds/rss"),
         feed_interval_s=0.2,
     )
     stop = asyncio.Event()
     service = asyncio.create_task(run(config, stop))
     async with asyncio.timeout(20):
-        await replay_server.wait_for_requests("rss", "/arc/outboundfeeds/rss", count=4)
+        await replay_server.wait_for_requests("coindesk", "/arc/outboundfeeds/rss", count=4)
     stop.set()
     await asyncio.wait_for(service, 10)
     assert len(await articles(private_nats)) == 3

@@ -302,13 +302,24 @@ def test_each_feed_is_its_own_provider_with_conditional_get() -> None:
     assert specs[0].base_url == "https://www.coindesk.com"
 
 
-def test_base_url_comes_from_the_feed_variable_then_the_shared_rss_variable() -> None:
+def test_base_url_comes_from_the_feed_variable_then_replay_then_the_feeds_host() -> None:
     spec = feed_spec(COINDESK)
     assert resolve_feed(spec, {}).base_url == "https://www.coindesk.com"
-    shared = {RSS_BASE_URL_ENV: "http://127.0.0.1:9/rss"}
-    assert resolve_feed(spec, shared).base_url == "http://127.0.0.1:9/rss"
-    own = {**shared, "CRYPTOHUB_COINDESK_BASE_URL": "http://mirror.example/"}
+    replay = {"CRYPTOHUB_REPLAY": "1", "CRYPTOHUB_REPLAY_URL": "http://127.0.0.1:9"}
+    assert resolve_feed(spec, replay).base_url == "http://127.0.0.1:9/coindesk"
+    own = {**replay, "CRYPTOHUB_COINDESK_BASE_URL": "http://mirror.example/"}
     assert resolve_feed(spec, own).base_url == "http://mirror.example"
+
+
+def test_a_base_url_shared_by_every_feed_is_ignored_and_said_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # One URL for every feed answered Decrypt's /feed with CoinDesk's recorded feed.
+    decrypt = feed_spec(Feed("decrypt", "https://decrypt.co/feed", "Decrypt"))
+    shared = {RSS_BASE_URL_ENV: "http://127.0.0.1:9/coindesk"}
+    assert resolve_feed(decrypt, shared).base_url == "https://decrypt.co"
+    assert f"{RSS_BASE_URL_ENV} is ignored" in caplog.text
+    assert "CRYPTOHUB_DECRYPT_BASE_URL" in caplog.text
 
 
 @pytest.mark.parametrize(

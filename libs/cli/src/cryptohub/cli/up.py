@@ -26,6 +26,7 @@ from cryptohub.common.embedded import (
     free_port,
     port_accepts,
 )
+from cryptohub.common.replay.routes import RouteTableError, load_routes
 
 __all__ = ["external_url", "replay_env", "up"]
 
@@ -66,11 +67,21 @@ def external_url(kind: str) -> str | None:
 
 
 def replay_env(replay_dir: Path, port: int) -> dict[str, str]:
-    """Point every provider recorded in ``replay_dir`` (one folder each) at the replay server."""
-    env = {"CRYPTOHUB_REPLAY": "1"}
-    for folder in sorted(p for p in replay_dir.iterdir() if p.is_dir()):
-        key = re.sub(r"[^A-Z0-9]", "_", folder.name.upper())
-        env[f"CRYPTOHUB_{key}_BASE_URL"] = f"http://127.0.0.1:{port}/{folder.name}"
+    """Replay mode, every provider of ``replay_dir/routes.json`` pointed at its own recordings.
+
+    Provider names come from the route table, not from folder names: a folder may hold the
+    bodies of several providers (``rss/`` holds CoinDesk's and Cointelegraph's feeds). Any
+    other provider goes to ``CRYPTOHUB_REPLAY_URL/<name>`` (a 404), never to the internet.
+    """
+    try:
+        providers = load_routes(replay_dir).providers()
+    except RouteTableError as exc:
+        raise CliError(f"--replay {replay_dir}: {exc}") from exc
+    replay_url = f"http://127.0.0.1:{port}"
+    env = {"CRYPTOHUB_REPLAY": "1", "CRYPTOHUB_REPLAY_URL": replay_url}
+    for name in sorted(providers):
+        key = re.sub(r"[^A-Z0-9]", "_", name.upper())
+        env[f"CRYPTOHUB_{key}_BASE_URL"] = f"{replay_url}/{name}"
     return env
 
 

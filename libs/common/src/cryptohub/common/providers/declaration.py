@@ -103,10 +103,35 @@ class ResolvedProvider:
         return f"{self.spec.name} is disabled: {self.spec.key.env_var} is not set"
 
 
+REPLAY_ENV = "CRYPTOHUB_REPLAY"
+REPLAY_URL_ENV = "CRYPTOHUB_REPLAY_URL"
+# What pydantic reads as a bool (ServiceSettings.replay reads the same variable).
+_TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
+_FALSE = frozenset({"", "0", "false", "f", "no", "n", "off"})
+
+
+class ReplayConfigError(ValueError):
+    """Replay mode without a replay server to send providers to: refused, never sent online."""
+
+
+def replay_mode(environ: Mapping[str, str]) -> bool:
+    """Whether `CRYPTOHUB_REPLAY` asks for replay mode; a value that is no bool is refused."""
+    raw = environ.get(REPLAY_ENV, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ReplayConfigError(f"{REPLAY_ENV}={raw!r} is not a boolean (1/0, true/false, yes/no)")
+
+
 def resolve(spec: ProviderSpec, environ: Mapping[str, str] | None = None) -> ResolvedProvider:
-    """Apply `CRYPTOHUB_<PROVIDER>_BASE_URL` and the key's env var; the key is masked."""
+    """Apply `CRYPTOHUB_<PROVIDER>_BASE_URL` and the key's env var; the key is masked.
+
+    In replay mode a provider without its own base URL goes to `{CRYPTOHUB_REPLAY_URL}/{name}`
+    (a 404 there when nothing was recorded for it), never to its real host.
+    """
     env = os.environ if environ is None else environ
-    base_url = env.get(spec.base_url_env_var) or spec.base_url
+    base_url = env.get(spec.base_url_env_var) or _default_base_url(spec, env)
     api_key: SecretStr | None = None
     if spec.key is not None:
         raw = env.get(spec.key.env_var, "").strip()
@@ -114,3 +139,16 @@ def resolve(spec: ProviderSpec, environ: Mapping[str, str] | None = None) -> Res
             register_secret(raw)
             api_key = SecretStr(raw)
     return ResolvedProvider(spec=spec, base_url=base_url.rstrip("/"), api_key=api_key)
+
+
+def _default_base_url(spec: ProviderSpec, env: Mapping[str, str]) -> str:
+    if not replay_mode(env):
+        return spec.base_url
+    replay_url = env.get(REPLAY_URL_ENV, "").strip().rstrip("/")
+    if not replay_url:
+        raise ReplayConfigError(
+            f"{REPLAY_ENV} is set but {REPLAY_URL_ENV} is not: provider {spec.name!r} has no "
+            f"{spec.base_url_env_var} and replay mode never goes to {spec.base_url}; set "
+            f"{REPLAY_URL_ENV} to the replay server (cryptohub up --replay sets both)"
+        )
+    return f"{replay_url}/{spec.name}"

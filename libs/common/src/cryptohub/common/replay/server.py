@@ -218,7 +218,10 @@ class ReplayServer:
             if provider in self._routes.providers():
                 message = f"no recorded route for {method} {path} that matches this request"
             else:
-                message = f"unknown provider {provider!r}"
+                message = (
+                    f"unknown provider {provider!r}: nothing is recorded for it in this replay"
+                    f" (GET /{CONTROL_PREFIX}/health lists the recorded providers)"
+                )
             return Reply.json(404, {"error": message, "status": 404})
         headers = [
             ("content-type", route.content_type),

@@ -1,12 +1,13 @@
 """RSS and Atom feeds (CoinDesk, Cointelegraph, Decrypt, Bitcoin Magazine, The Block, ...).
 
 Each feed is its own provider (own rate limiter, breaker, attempts and health state), named by
-its slug. Its base URL comes from `CRYPTOHUB_<FEED>_BASE_URL`, else from the shared
-`CRYPTOHUB_RSS_BASE_URL` (what `cryptohub up --replay` sets: every recorded feed is served under
-one `rss` provider there), else from the feed's own URL.
+its slug. Its base URL comes from `CRYPTOHUB_<FEED>_BASE_URL`, else (replay mode) from
+`CRYPTOHUB_REPLAY_URL/<feed>`, else from the feed's own URL. There is no base URL shared by every
+feed: it would serve one outlet's recording as another's articles.
 """
 
 import io
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -41,7 +42,10 @@ __all__ = [
     "resolve_feed",
 ]
 
+log = logging.getLogger(__name__)
+
 RSS_BASE_URL_ENV: Final = "CRYPTOHUB_RSS_BASE_URL"
+"""No longer read (it sent every feed to one place); a feed that finds it set says so."""
 USER_AGENT: Final = "cryptohub-collector-news/0.1 (news aggregation; polite polling)"
 _ACCEPT: Final = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"
 _MAX_BODY: Final = 4 * 1024 * 1024
@@ -93,11 +97,16 @@ def feed_spec(feed: Feed, *, per_minute: float = 6.0) -> ProviderSpec:
 
 
 def resolve_feed(spec: ProviderSpec, environ: Mapping[str, str] | None = None) -> ResolvedProvider:
-    """`resolve`, with `CRYPTOHUB_RSS_BASE_URL` as the fallback base URL of every feed."""
-    env = dict(os.environ if environ is None else environ)
-    shared = env.get(RSS_BASE_URL_ENV)
-    if shared and not env.get(spec.base_url_env_var):
-        env[spec.base_url_env_var] = shared
+    """`resolve`: the feed's own variable, else replay, else its own host; never a shared URL."""
+    env = os.environ if environ is None else environ
+    if env.get(RSS_BASE_URL_ENV) and not env.get(spec.base_url_env_var):
+        log.warning(
+            "%s is ignored: one base URL for every feed would serve one outlet's feed as "
+            "another's; set %s for feed %s",
+            RSS_BASE_URL_ENV,
+            spec.base_url_env_var,
+            spec.name,
+        )
     return resolve(spec, env)
 
 
