@@ -220,17 +220,20 @@ async def test_postgresql_stopped_for_10s_gateway_serves_from_memory_and_persist
     await assert_persisted_exactly_once(system, nc, load, since)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="gateway: database_ready is set once at start and never cleared"
-)
 async def test_status_says_when_postgresql_is_unavailable(system) -> None:
     system.postgres.stop()
     try:
-        await system.until(
+        down = await system.until(
             lambda: _status_if(system, database_ready=False), 5, "status: database unavailable"
         )
+        assert down["status"] == "degraded"
+        assert down["database_error"], "status gives no reason for the database being unready"
     finally:
         system.postgres.start()
+    up = await system.until(
+        lambda: _status_if(system, database_ready=True), 30, "status: database back"
+    )
+    assert up["database_error"] is None
 
 
 @pytest.mark.parametrize("service", ["gateway", "health"])

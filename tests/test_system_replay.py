@@ -36,11 +36,6 @@ BINANCE_BTC = 65861.66  # lastPrice in binance/ticker_24hr_btcusdt_testnet.json
 KRAKEN_BTC = 105899.4  # last trade ("c") in kraken/ticker_xbtusdt.json
 
 
-class _Missed(Exception):  # noqa: N818 - what happened, not an error of ours
-    """A known gateway bug kept a fact from the user (expected to fail, `xfail(raises=...)`),
-    as opposed to a wrong value, which fails the test."""
-
-
 def coin(system, coin_id: str) -> dict[str, Any]:
     return next(c for c in system.recorded(MARKETS) if c["id"] == coin_id)
 
@@ -149,18 +144,6 @@ async def test_rest_serves_the_consensus_price_with_each_providers_tick(system) 
     assert by_source["kraken"]["price"] == KRAKEN_BTC
 
 
-# The collectors publish these recorded (years-old) facts before the gateway's live feed starts;
-# the gateway warms its live state only from facts younger than its warm horizon (7 days), and
-# JetStream drops the identical re-publishes for its 2-minute duplicate window, so REST may not
-# show them until that window has passed (a gateway bug). Only their absence is expected.
-_GATEWAY_MISSES_EARLY_FACTS = pytest.mark.xfail(
-    raises=_Missed,
-    strict=False,
-    reason="gateway: facts stored before its live feed starts are missing from live state",
-)
-
-
-@_GATEWAY_MISSES_EARLY_FACTS
 async def test_rest_serves_recorded_consensus_prices_dated_when_recorded(system) -> None:
     eth = coin(system, "ethereum")
 
@@ -168,10 +151,7 @@ async def test_rest_serves_recorded_consensus_prices_dated_when_recorded(system)
         listed = (await system.get("/api/v1/prices"))["data"]
         return next((p for p in listed if p["symbol"] == "eth"), None)
 
-    try:
-        agreed = await system.until(eth_consensus, 15, "a consensus price for ETH")
-    except AssertionError as exc:
-        raise _Missed(str(exc)) from None
+    agreed = await system.until(eth_consensus, 15, "a consensus price for ETH")
     # CoinGecko's 2022 top-250 recording alone prices ETH: a single-source consensus, dated
     # when CoinGecko last updated it (the replay clock), never now, and visibly old.
     assert agreed["source"] == "consensus"
@@ -188,11 +168,6 @@ async def test_rest_serves_recorded_consensus_prices_dated_when_recorded(system)
     assert system.parse_time(gecko["observed_at"]) == system.parse_time(bitcoin["last_updated"])
 
 
-@pytest.mark.xfail(
-    raises=_Missed,
-    strict=False,
-    reason="gateway: its first retention pass can delete replayed (years-old) rows just persisted",
-)
 async def test_rest_serves_candles_of_the_recordings(system) -> None:
     klines = {row[0] // 1000: row for row in system.recorded("binance/klines_1m_btcusdt.json")}
 
@@ -200,10 +175,7 @@ async def test_rest_serves_candles_of_the_recordings(system) -> None:
         found = (await system.get("/api/v1/ohlcv/btc", interval=interval, limit=1000))["data"]
         return found if len(found) >= count else None
 
-    try:
-        minute = await system.until(lambda: candles("1m", len(klines)), 20, "BTC 1m candles")
-    except AssertionError as exc:
-        raise _Missed(str(exc)) from None
+    minute = await system.until(lambda: candles("1m", len(klines)), 20, "BTC 1m candles")
     assert len(minute) == len(klines)
     for candle in minute:
         row = klines[int(system.parse_time(candle["open_time"]).timestamp())]
@@ -214,13 +186,9 @@ async def test_rest_serves_candles_of_the_recordings(system) -> None:
         ]
 
 
-@_GATEWAY_MISSES_EARLY_FACTS
 async def test_rest_serves_global_market_data_of_the_recording(system) -> None:
     recorded = system.recorded("coingecko/global.json")["data"]
-    try:
-        found = await system.until(lambda: system.get("/api/v1/global"), 15, "market totals")
-    except AssertionError as exc:
-        raise _Missed(str(exc)) from None
+    found = await system.until(lambda: system.get("/api/v1/global"), 15, "market totals")
     totals = found["data"]
     assert totals["source"] == "coingecko"
     assert totals["total_market_cap_usd"] == recorded["total_market_cap"]["usd"]

@@ -90,3 +90,45 @@ async def test_a_new_replica_serves_what_was_persisted_before_it_started(
     async with gateway() as base, httpx.AsyncClient(base_url=base, timeout=5) as client:
         body = (await client.get(f"/api/v1/prices/{symbol}")).json()
     assert body["consensus"]["price"] == 123.0
+
+
+async def test_a_replica_serves_what_was_stored_before_its_feed_once_it_is_persisted(
+    gateway: Any, js: JetStreamContext
+) -> None:
+    """Facts already in JetStream when a gateway starts come neither through its live feed
+    (which begins at the streams' ends) nor through the first warm-up (not persisted yet):
+    the live state warms again until the persisters have caught up."""
+    symbol = sym()
+    await publish(js, tick(symbol, 77.0, seconds_ago=5))
+    await publish(js, tick(symbol, 76.5, source="kraken", seconds_ago=5))
+    async with (
+        gateway(persist_from="all") as base,
+        httpx.AsyncClient(base_url=base, timeout=5) as client,
+    ):
+        body: dict[str, Any] = {}
+        for _ in range(300):
+            response = await client.get(f"/api/v1/prices/{symbol}")
+            if response.status_code == 200:
+                body = response.json()
+                if body.get("consensus") and body.get("providers"):
+                    break
+            await asyncio.sleep(0.05)
+    assert body.get("consensus", {}).get("price") == 77.0, body
+    assert [p["source"] for p in body["providers"]] == ["kraken"], body
+
+
+async def test_replay_mode_keeps_recorded_rows_however_old(
+    gateway: Any, js: JetStreamContext, db: asyncpg.Connection
+) -> None:
+    """Recorded bodies are dated when they were recorded: retention would delete a replay."""
+    symbol = sym()
+    recorded = tick(symbol, 5.0, seconds_ago=3 * 365 * 86400)
+    async with gateway(replay=True, retention_interval_s=0.1):
+        await publish(js, recorded)
+        for _ in range(200):
+            if await db.fetchval("SELECT count(*) FROM price_ticks WHERE symbol=$1", symbol):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # five retention intervals
+    left = await db.fetchval("SELECT count(*) FROM price_ticks WHERE symbol=$1", symbol)
+    assert left == 1

@@ -82,15 +82,31 @@ class Database:
                 pool.terminate()
 
     async def ping(self, within: float = 2.0) -> bool:
-        """Whether PostgreSQL answers a query now."""
+        """Whether PostgreSQL answers a query now.
+
+        A pool with every connection busy (persistence under load) is not an outage: when no
+        connection frees up within `within`, the answer is yes (they are busy talking to it);
+        a lost server shows as errors on acquire or on the query, and the answer is no.
+        """
         if self._pool is None:
             return False
         try:
             async with asyncio.timeout(within):
-                await self._pool.fetchval("SELECT 1")
+                conn = await self._pool.acquire()
+        except TimeoutError:
+            return True
+        except CONNECTION_ERRORS as exc:
+            self.last_error = type(exc).__name__
+            return False
+        try:
+            async with asyncio.timeout(within):
+                await conn.fetchval("SELECT 1")
         except (TimeoutError, *CONNECTION_ERRORS) as exc:
             self.last_error = type(exc).__name__
             return False
+        finally:
+            await self._pool.release(conn)
+        self.last_error = None
         return True
 
     async def _open(self) -> None:

@@ -56,6 +56,7 @@ class LiveFeed:
         self._listeners: list[FeedListener] = []
         self._subs: list[JetStreamContext.PushSubscription] = []
         self._last_seq: dict[str, int] = {}
+        self._start_seq: dict[str, int] = {}
 
     def add_listener(self, listener: FeedListener) -> None:
         """Call `listener` with every new message, from now on."""
@@ -65,12 +66,18 @@ class LiveFeed:
         """The highest sequence of `stream` delivered (or its last sequence when the feed began)."""
         return self._last_seq.get(stream, 0)
 
+    def start_seq(self, stream: str) -> int:
+        """The last sequence of `stream` when the feed began: events up to it came before the
+        feed and reach this replica's live state only through PostgreSQL."""
+        return self._start_seq.get(stream, 0)
+
     async def start(self) -> None:
         """Subscribe to every stream from its current end (events stored from now on)."""
         for spec in self._streams:
             info = await self._js.stream_info(spec.name)
             last = info.state.last_seq
             self._last_seq[spec.name] = last
+            self._start_seq[spec.name] = last
             config = ConsumerConfig(
                 filter_subjects=list(spec.subjects),
                 deliver_policy=DeliverPolicy.BY_START_SEQUENCE,

@@ -2,8 +2,11 @@
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Final
 
+import nats.errors
+import nats.js.errors
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
@@ -12,6 +15,7 @@ from cryptohub.common.providers.states import KvProviderStates
 from cryptohub.common.streams import STREAMS, ensure_kv
 from cryptohub.gateway.db import CONNECTION_ERRORS, Database
 from cryptohub.gateway.deadletter import DeadLetters
+from cryptohub.gateway.errors import DatabaseUnavailableError
 from cryptohub.gateway.feed import LiveFeed
 from cryptohub.gateway.latest import LatestWriter, load_latest
 from cryptohub.gateway.live import LiveState
@@ -22,6 +26,8 @@ from cryptohub.gateway.settings import GatewaySettings
 __all__ = ["Runtime"]
 
 log = logging.getLogger(__name__)
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Runtime:
@@ -99,8 +105,13 @@ class Runtime:
                     )
                     await persister.start()
                     self.persisters.append(persister)
-            self._retention = Retention(self.db, s.retention, s.retention_interval_s)
-            self._retention.start()
+            if s.replay:
+                # Recorded bodies are dated when they were recorded, often years ago: a
+                # retention pass would delete what was just replayed.
+                log.info("replay mode: retention is off")
+            else:
+                self._retention = Retention(self.db, s.retention, s.retention_interval_s)
+                self._retention.start()
         self.started_at = datetime.now(UTC)
         log.info("gateway runtime started (persistence %s)", "on" if self.persisters else "off")
 
@@ -134,21 +145,72 @@ class Runtime:
             log.warning("disconnected from NATS; reconnecting")
 
     async def _warm(self, db: Database) -> None:
-        """Fill the live state from PostgreSQL once it is ready (newer live data is kept)."""
+        """Fill the live state from PostgreSQL once it is ready (newer live data is kept).
+
+        The live feed begins at each stream's end, so what was stored before it reaches this
+        replica only through `latest_events`, and only once a persister has committed it and a
+        LatestWriter has saved it (every `latest_interval_s`). Warm again until the persistence
+        consumers have acknowledged everything up to where the feed began, then once more after
+        a save: nothing stored before the feed is missed (LiveState never moves backwards, so
+        warming twice is harmless).
+        """
         await db.ready.wait()
+        count = await self._warm_once(db)
+        self.warmed.set()
+        log.info("live state warmed from PostgreSQL with %d events", count)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.warm_catch_up_s
+        interval = self.settings.latest_interval_s
+        while not await self._persisted_up_to_feed_start():
+            if loop.time() > deadline:
+                log.warning(
+                    "events stored before the live feed began are still not persisted after "
+                    "%.0fs; live state may lack some until they are next published",
+                    self.settings.warm_catch_up_s,
+                )
+                return
+            await asyncio.sleep(interval)
+            await self._warm_once(db)
+        await asyncio.sleep(2 * interval + 0.5)  # every replica's LatestWriter has saved since
+        count = await self._warm_once(db)
+        log.info("live state caught up with the events stored before the feed (%d)", count)
+
+    async def _warm_once(self, db: Database) -> int:
         delay = 0.5
         while True:
             try:
-                messages = await load_latest(db.pool, self.settings.warm_horizon)
-            except CONNECTION_ERRORS as exc:
+                messages = await load_latest(db.pool, self._warm_since())
+            except (*CONNECTION_ERRORS, DatabaseUnavailableError) as exc:
                 log.warning("warming live state failed (%s); retrying", exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
                 continue
-            count = self.live.warm(messages)
-            self.warmed.set()
-            log.info("live state warmed from PostgreSQL with %d events", count)
-            return
+            return self.live.warm(messages)
+
+    def _warm_since(self) -> datetime | timedelta:
+        """How far back to warm: `warm_horizon`, or everything in replay mode, where every fact
+        is dated when it was recorded (often years ago) and would fall outside any horizon."""
+        return _EPOCH if self.settings.replay else self.settings.warm_horizon
+
+    async def _persisted_up_to_feed_start(self) -> bool:
+        """Whether the shared persistence consumers have acknowledged every event stored before
+        this replica's live feed began (any replica's persister counts)."""
+        for spec in STREAMS:
+            start = self.feed.start_seq(spec.name)
+            if start == 0:
+                continue
+            try:
+                info = await self.js.consumer_info(spec.name, self.settings.persist_durable)
+            except nats.js.errors.NotFoundError:
+                return True  # nobody persists: nothing more will reach latest_events
+            except (TimeoutError, nats.errors.Error) as exc:
+                log.debug("persistence consumer of %s not readable: %s", spec.name, exc)
+                return False
+            acked_through = info.ack_floor.stream_seq if info.ack_floor else 0
+            idle = not info.num_pending and not info.num_ack_pending
+            if (acked_through or 0) < start and not idle:
+                return False
+        return True
 
 
 async def _on_reconnect() -> None:

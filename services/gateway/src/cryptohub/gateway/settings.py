@@ -30,6 +30,9 @@ DEFAULT_RETENTION: dict[str, timedelta] = {
 }
 
 
+_LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
 class GatewaySettings(ServiceSettings):
     """Everything the gateway reads from the environment, once, in main()."""
 
@@ -38,6 +41,15 @@ class GatewaySettings(ServiceSettings):
     )
 
     service: str = "gateway"
+
+    # --- logs (CRYPTOHUB_LOG_JSON, inherited, picks JSON lines or the plain format)
+    log_level: str = Field(
+        default="info", description="debug, info, warning, error or critical (any case)."
+    )
+    access_log: bool = Field(
+        default=False,
+        description="One log line per HTTP request, from the HTTP server, in the service's format.",
+    )
 
     # --- HTTP
     host: str = "0.0.0.0"  # noqa: S104 - a server users reach from outside
@@ -89,8 +101,23 @@ class GatewaySettings(ServiceSettings):
     warm_horizon: timedelta = Field(
         default=timedelta(days=7), description="How far back live state is warmed from."
     )
+    warm_catch_up_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long live state keeps re-warming from PostgreSQL at start, until the "
+        "events stored before the live feed began are persisted.",
+    )
 
     ws: WsConfig = Field(default_factory=WsConfig)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        # Checked here so that a typo is a settings error, not a crash in configure_logging.
+        level = value.strip().lower()
+        if level not in _LOG_LEVELS:
+            raise ValueError(f"unknown log level {value!r}; known: {', '.join(_LOG_LEVELS)}")
+        return level
 
     @field_validator("retention")
     @classmethod

@@ -61,6 +61,7 @@ class StatusOut(msgspec.Struct, frozen=True, kw_only=True):
     status: Literal["ok", "degraded"]
     nats_connected: bool
     database_ready: bool
+    database_error: str | None = None  # why PostgreSQL is not ready (no secrets: a kind)
     started_at: datetime | None
     providers: ProviderCounts
     persistence: list[StreamStatus]
@@ -71,10 +72,11 @@ class StatusOut(msgspec.Struct, frozen=True, kw_only=True):
     mode: Literal["live", "replay"] = "live"
 
 
-@get("/status", summary="Gateway status", sync_to_thread=False)
-def get_status(runtime: NamedDependency[Runtime]) -> StatusOut:
+@get("/status", summary="Gateway status")
+async def get_status(runtime: NamedDependency[Runtime]) -> StatusOut:
     """Connections, persistence per stream, provider health counts and how fresh each kind of
-    data is (by the newest event this replica holds)."""
+    data is (by the newest event this replica holds). `database_ready` is checked now: false
+    while PostgreSQL does not answer, with the reason in `database_error`."""
     at = now()
     states = [] if runtime.provider_states is None else runtime.provider_states.records.values()
     counts = {"online": 0, "degraded": 0, "offline": 0, "half_open": 0}
@@ -98,12 +100,15 @@ def get_status(runtime: NamedDependency[Runtime]) -> StatusOut:
         )
         for p in runtime.persisters
     ]
-    db_ready = runtime.db is not None and runtime.db.ready.is_set()
+    db = runtime.db
+    db_ready = db is not None and db.ready.is_set() and await db.ping(within=1.0)
+    db_error = None if db_ready else "DATABASE_URL is not set" if db is None else db.last_error
     healthy = runtime.nc.is_connected and db_ready and all(p.persisting for p in persistence)
     return StatusOut(
         status="ok" if healthy else "degraded",
         nats_connected=runtime.nc.is_connected,
         database_ready=db_ready,
+        database_error=db_error,
         started_at=runtime.started_at,
         providers=ProviderCounts(total=sum(counts.values()), **counts),
         persistence=persistence,
