@@ -120,3 +120,27 @@ async def test_broken_bodies_are_never_published(
 
     found, _ = await kind_of(replay_server, http, coingecko.spec("public"), request, markets, [])
     assert found == kind
+
+
+async def test_kraken_rate_limit_body_with_http_200_is_rate_limited_not_invalid_data(
+    replay_server: ReplayServer, http: httpx.AsyncClient
+) -> None:
+    # Not recorded: Kraken's documented rate-limit error string
+    # (https://docs.kraken.com/api/docs/guides/spot-rest-ratelimits) in the envelope of the
+    # recorded unknown-pair error, served with HTTP 200 where the OHLC route answers.
+    replay_server.inject(
+        "kraken", "/0/public/OHLC", Fault(body=b'{"error":["EAPI:Rate limit exceeded"]}')
+    )
+    attempts: list[ProviderAttempt] = []
+
+    def ohlc_parse(raw: bytes, ctx: ParseContext) -> object:
+        return kraken.parse_ohlc(raw, ctx, symbol="btc", code="XBT", interval="1m")
+
+    request = kraken.ohlc_request("XBT", "1m")
+    assert await kind_of(replay_server, http, kraken.SPEC, request, ohlc_parse, attempts) == (
+        "rate_limited",
+        200,
+    )
+    assert [(a.provider, a.ok, a.error_kind, a.status) for a in attempts] == [
+        ("kraken", False, "rate_limited", 200)
+    ]

@@ -7,7 +7,12 @@ import pytest
 
 from cryptohub.collector_market.assets import Asset, AssetBook
 from cryptohub.collector_market.providers import cryptocompare
-from cryptohub.common.providers import InvalidDataError, ParseContext, ParseError
+from cryptohub.common.providers import (
+    InvalidDataError,
+    ParseContext,
+    ParseError,
+    RateLimitedError,
+)
 
 Body = Callable[[str], bytes]
 Ctx = Callable[..., ParseContext]
@@ -61,6 +66,42 @@ def test_error_envelope_with_http_200_says_the_message(ctx: Ctx) -> None:
     envelope = b'{"Response": "Error", "Message": "fsyms is a required param.", "Type": 2}'
     with pytest.raises(InvalidDataError, match="fsyms is a required param"):
         cryptocompare.parse_pricemulti(envelope, ctx("cryptocompare"), book=BOOK)
+
+
+# No rate-limit body is recorded (fixtures/providers/SOURCES.md): this is the rate-limit answer
+# CryptoCompare documents for min-api, verbatim from its own guide
+# (https://github.com/CryptoCompareLTD/api-guides, README "Rate limit"), sent with HTTP 200.
+DOCUMENTED_RATE_LIMIT = b"""{
+	"Response": "Error",
+	"Message": "You are over your rate limit please upgrade your account!",
+	"HasWarning": false,
+	"Type": 99,
+	"RateLimit": {
+		"calls_made": {
+			"second": 53,
+			"minute": 915,
+			"hour": 63283,
+			"day": 127321,
+			"month": 6720577,
+			"total_calls": 29374377
+		},
+		"max_calls": {
+			"second": 50,
+			"minute": 2000,
+			"hour": 100000,
+			"day": 1500000,
+			"month": 15000000
+		}
+	},
+	"Data": {}
+}"""
+
+
+def test_documented_rate_limit_envelope_is_rate_limited_not_invalid_data(ctx: Ctx) -> None:
+    with pytest.raises(RateLimitedError, match="over your rate limit") as limited:
+        cryptocompare.parse_pricemulti(DOCUMENTED_RATE_LIMIT, ctx("cryptocompare"), book=BOOK)
+    assert not isinstance(limited.value, InvalidDataError)
+    assert limited.value.retry_after_s is None  # the envelope says nothing of when to retry
 
 
 @pytest.mark.parametrize(

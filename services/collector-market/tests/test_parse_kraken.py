@@ -7,7 +7,7 @@ import pytest
 
 from cryptohub.collector_market.assets import AssetBook
 from cryptohub.collector_market.providers import kraken
-from cryptohub.common.providers import InvalidDataError, ParseContext
+from cryptohub.common.providers import InvalidDataError, ParseContext, RateLimitedError
 
 Body = Callable[[str], bytes]
 Ctx = Callable[..., ParseContext]
@@ -90,6 +90,48 @@ def test_unknown_pair_envelope_with_http_200_is_invalid_data(
         kraken.parse_ticker(envelope, ctx("kraken"), book=majors)
     with pytest.raises(InvalidDataError, match="EQuery:Unknown asset pair"):
         kraken.parse_ohlc(envelope, ctx("kraken"), symbol="btc", code="XBT", interval="1m")
+
+
+# No rate-limit body is recorded (fixtures/providers/SOURCES.md). These are Kraken's documented
+# rate-limit error strings (https://docs.kraken.com/api/docs/guides/spot-errors and
+# https://docs.kraken.com/api/docs/guides/spot-rest-ratelimits) in the recorded envelope's shape
+# (kraken/error_unknown_asset_pair.json: HTTP 200, an `error` list, no `result`).
+@pytest.mark.parametrize("error", ["EAPI:Rate limit exceeded", "EGeneral:Too many requests"])
+def test_rate_limit_envelope_with_http_200_is_rate_limited_without_a_wait(
+    error: str, ctx: Ctx, majors: AssetBook
+) -> None:
+    envelope = b'{"error":["' + error.encode() + b'"]}'
+    with pytest.raises(RateLimitedError, match=error) as ticker:
+        kraken.parse_ticker(envelope, ctx("kraken"), book=majors)
+    assert ticker.value.retry_after_s is None
+    with pytest.raises(RateLimitedError, match=error):
+        kraken.parse_ohlc(envelope, ctx("kraken"), symbol="btc", code="XBT", interval="1m")
+
+
+@pytest.mark.parametrize("spelling", ["EService:Throttled: {ts}", "EService: Throttled: {ts}"])
+def test_throttled_envelope_waits_until_its_timestamp(
+    spelling: str, ctx: Ctx, majors: AssetBook
+) -> None:
+    context = ctx("kraken")
+    until = int(context.received_at.timestamp()) + 30  # "try again after [timestamp]"
+    envelope = b'{"error":["' + spelling.format(ts=until).encode() + b'"]}'
+    with pytest.raises(RateLimitedError, match="Throttled") as throttled:
+        kraken.parse_ohlc(envelope, context, symbol="btc", code="XBT", interval="1m")
+    assert throttled.value.retry_after_s == 30.0
+    with pytest.raises(RateLimitedError) as bare:
+        kraken.parse_ticker(b'{"error":["EService:Throttled"]}', context, book=majors)
+    assert bare.value.retry_after_s is None
+
+
+@pytest.mark.parametrize(
+    "error", ["EQuery:Unknown asset pair", "EService:Unavailable", "EGeneral:Invalid arguments"]
+)
+def test_other_errors_stay_invalid_data_and_are_not_rate_limits(
+    error: str, ctx: Ctx, majors: AssetBook
+) -> None:
+    envelope = b'{"error":["' + error.encode() + b'"]}'
+    with pytest.raises(InvalidDataError, match=error):
+        kraken.parse_ticker(envelope, ctx("kraken"), book=majors)
 
 
 def test_ohlc_of_another_asset_or_interval_is_invalid(body: Body, ctx: Ctx) -> None:

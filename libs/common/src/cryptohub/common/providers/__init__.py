@@ -17,6 +17,7 @@ from cryptohub.common.providers.errors import (
     ParseError,
     PoolExhaustedError,
     ProviderError,
+    RateLimitedError,
 )
 from cryptohub.common.providers.pool import PoolMember, PoolResult, ProviderPool, Strategy
 from cryptohub.common.providers.states import KvProviderStates, ProviderStates, StaticProviderStates
@@ -38,6 +39,7 @@ __all__ = [
     "ProviderPool",
     "ProviderSpec",
     "ProviderStates",
+    "RateLimitedError",
     "RateLimits",
     "Request",
     "ResolvedProvider",

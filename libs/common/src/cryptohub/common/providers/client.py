@@ -24,6 +24,7 @@ from cryptohub.common.providers.errors import (
     InvalidDataError,
     ParseError,
     ProviderError,
+    RateLimitedError,
 )
 from cryptohub.common.providers.ratelimit import RateLimiter, RateLimitWaitError
 from cryptohub.common.secrets import install_log_masking, mask
@@ -284,12 +285,7 @@ class ProviderClient:
                 cap=self.spec.retry.max_retry_after,
             )
             if status == 429:
-                self.limiter.pause(
-                    retry_after if retry_after is not None else self.spec.retry.max_delay
-                )
-                raise _TryFailed(
-                    "rate_limited", _status_text(status, retry_after), status, retry_after
-                )
+                raise self._rate_limited(status, _status_text(status, retry_after), retry_after)
             raise _TryFailed("http_5xx", _status_text(status, retry_after), status, retry_after)
         if status >= 400:
             raise _TryFailed("http_4xx", _status_text(status, None), status)
@@ -298,6 +294,12 @@ class ProviderClient:
         context = ParseContext(self.name, request.endpoint, datetime.now(UTC))
         try:
             return parse(answer.body, context)
+        except RateLimitedError as exc:  # before ValueError: it is one
+            retry_after = _capped(exc.retry_after_s, self.spec.retry.max_retry_after)
+            said = mask(str(exc))
+            if retry_after is not None:
+                said += f", retry in {retry_after:g}s"
+            raise self._rate_limited(status, said, retry_after) from None
         except (InvalidDataError, msgspec.ValidationError) as exc:
             raise _TryFailed("invalid_data", mask(str(exc)), status) from None
         except (ParseError, msgspec.DecodeError) as exc:
@@ -306,6 +308,12 @@ class ProviderClient:
             raise _TryFailed("invalid_data", mask(str(exc)), status) from None
         except (TypeError, KeyError, IndexError, AttributeError, UnicodeDecodeError) as exc:
             raise _TryFailed("parse", f"{type(exc).__name__}: {mask(str(exc))}", status) from None
+
+    def _rate_limited(self, status: int, message: str, retry_after: float | None) -> _TryFailed:
+        """A 429, or a 2xx body saying the same: pause the provider for what it asked, or for
+        the declared backoff ceiling when it gave no time, and fail the try as `rate_limited`."""
+        self.limiter.pause(retry_after if retry_after is not None else self.spec.retry.max_delay)
+        return _TryFailed("rate_limited", message, status, retry_after)
 
     def _settle(
         self,
@@ -375,6 +383,13 @@ _NOT_MODIFIED = object()
 def _cache_key(request: Request) -> str:
     params = "&".join(f"{k}={v}" for k, v in sorted(request.params.items()))
     return f"{request.method} {request.path}?{params}"
+
+
+def _capped(seconds: float | None, cap: float) -> float | None:
+    """A wait a parse function read from a body, bounded like a Retry-After header."""
+    if seconds is None or seconds != seconds:  # absent or NaN
+        return None
+    return min(cap, max(0.0, seconds))
 
 
 def _status_text(status: int, retry_after: float | None) -> str:

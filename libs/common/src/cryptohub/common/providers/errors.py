@@ -42,6 +42,20 @@ class InvalidDataError(ValueError):
     """Raised by a parse function: the body parsed but holds values we must not publish."""
 
 
+class RateLimitedError(ValueError):
+    """Raised by a parse function: a 2xx body that is the provider's "rate limited" answer.
+
+    Some providers (Kraken, CryptoCompare) refuse over-quota calls with HTTP 200 and an error
+    body. The client treats it as a 429: kind `rate_limited`, the provider paused for
+    `retry_after_s` (capped like a Retry-After header) or, when the body gives no time, for the
+    declared backoff.
+    """
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class PoolExhaustedError(Exception):
     """Every member of a provider pool failed or was skipped within one call."""
 

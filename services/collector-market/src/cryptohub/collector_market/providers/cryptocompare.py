@@ -3,7 +3,8 @@ data-api index history (CADLI, an index price in USD).
 
 Two hosts, so two declarations: `cryptocompare` (min-api) and `cryptocompare_data` (data-api).
 Errors come back with HTTP 200 as `{"Response": "Error", "Message": ...}` (min-api) or a
-non-empty `Err` object (data-api).
+non-empty `Err` object (data-api). min-api's rate-limit envelope becomes `RateLimitedError` (kind
+`rate_limited`); data-api documents no rate-limit `Err`, so every `Err` stays invalid data.
 """
 
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from cryptohub.common.providers import (
     KeyPlacement,
     ParseContext,
     ProviderSpec,
+    RateLimitedError,
     RateLimits,
     Request,
 )
@@ -81,6 +83,23 @@ def history_request(code: str, interval: Interval, *, limit: int) -> Request:
 _pricemulti = msgspec.json.Decoder(dict[str, dict[str, float]])
 
 
+class _Refusal(msgspec.Struct):
+    """min-api's error envelope, as far as the rate-limit check reads it."""
+
+    Response: str | None = None
+    Message: str | None = None
+    Type: int | None = None
+
+
+_refusal = msgspec.json.Decoder(_Refusal)
+# min-api's documented rate-limit answer (HTTP 200), in CryptoCompare's own API guide
+# (https://github.com/CryptoCompareLTD/api-guides, README "Rate limit"):
+# {"Response": "Error", "Message": "You are over your rate limit please upgrade your account!",
+#  "HasWarning": false, "Type": 99, "RateLimit": {...}, "Data": {}}
+_RATE_LIMIT_TYPE: Final = 99
+_RATE_LIMIT_MESSAGE: Final = "over your rate limit"
+
+
 class _Bar(msgspec.Struct):
     UNIT: str
     TIMESTAMP: int
@@ -105,7 +124,11 @@ def parse_pricemulti(
 ) -> list[PriceTick]:
     """pricemulti -> a tick per watched asset and requested quote. No time is given: observed_at
     is when we received it."""
-    table = decode(_pricemulti, body, NAME)
+    try:
+        table = decode(_pricemulti, body, NAME)
+    except InvalidDataError:
+        _raise_if_rate_limited(body)
+        raise
     ticks = []
     for code, prices in table.items():
         asset = book.by_code(NAME, code)
@@ -125,6 +148,20 @@ def parse_pricemulti(
                 )
             )
     return non_empty(ticks, "pricemulti: no watched asset priced")
+
+
+def _raise_if_rate_limited(body: bytes) -> None:
+    """RateLimitedError if `body` is min-api's rate-limit envelope. It gives no time to wait
+    (its RateLimit block counts calls per window but says nothing of when one resets)."""
+    try:
+        refusal = _refusal.decode(body)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return
+    if refusal.Response != "Error":
+        return
+    message = refusal.Message or ""
+    if refusal.Type == _RATE_LIMIT_TYPE or _RATE_LIMIT_MESSAGE in message.lower():
+        raise RateLimitedError(f"{NAME} rate limited: {message or 'no message'}")
 
 
 def parse_history(

@@ -1,8 +1,9 @@
 """Kraken: Ticker of every pair in one call, and OHLC (candles).
 
 Kraken answers errors with HTTP 200 and `{"error": ["EQuery:Unknown asset pair"]}`, so the
-envelope is checked before anything else. Pairs come back under Kraken's own names: legacy
-`XXBTZUSD` (X-prefixed base, Z-prefixed quote) or plain `XBTUSDT` / `SOLUSD`.
+envelope is checked before anything else; its rate-limit errors become `RateLimitedError` (kind
+`rate_limited`), every other error `InvalidDataError`. Pairs come back under Kraken's own names:
+legacy `XXBTZUSD` (X-prefixed base, Z-prefixed quote) or plain `XBTUSDT` / `SOLUSD`.
 """
 
 import re
@@ -24,6 +25,7 @@ from cryptohub.common.providers import (
     InvalidDataError,
     ParseContext,
     ProviderSpec,
+    RateLimitedError,
     RateLimits,
     Request,
 )
@@ -43,6 +45,14 @@ _LEGACY = re.compile(r"^X([A-Z0-9]{3})Z([A-Z]{3})$")
 # Quote suffixes we read, longest first. ZUSD is the legacy spelling of USD, used only after a
 # four-letter legacy base (USDTZUSD); XTZUSD is Tezos in USD.
 _QUOTES: Final = (("ZUSD", "usd", 4), ("USDT", "usdt", 1), ("USDC", "usdc", 1), ("USD", "usd", 1))
+# Kraken's rate-limit errors, sent with HTTP 200 in the `error` list. The REST rate limits guide
+# (https://docs.kraken.com/api/docs/guides/spot-rest-ratelimits) names "EAPI:Rate limit exceeded"
+# and "EService: Throttled: [UNIX timestamp]" (try again after it; also seen without the space);
+# the spot errors guide (https://docs.kraken.com/api/docs/guides/spot-errors) adds
+# "EGeneral:Too many requests", which public endpoints answer. Matched by prefix; any other
+# error stays invalid data.
+_RATE_LIMITED: Final = ("EAPI:Rate limit exceeded", "EGeneral:Too many requests")
+_THROTTLED: Final = re.compile(r"^EService:\s*Throttled(?::\s*(\d+(?:\.\d+)?))?")
 
 
 def split_pair(pair: str) -> tuple[str, str] | None:
@@ -95,9 +105,19 @@ _bars = msgspec.json.Decoder(list[_Bar])
 _last = msgspec.json.Decoder(int)
 
 
-def _checked(errors: list[str], result: object) -> None:
+def _checked(errors: list[str], result: object, ctx: ParseContext) -> None:
+    """The envelope: a rate-limit error is the provider saying "later", not bad data."""
     if errors:
-        raise InvalidDataError(f"{NAME} error: {'; '.join(errors)}")
+        said = "; ".join(errors)
+        for error in errors:
+            if error.startswith(_RATE_LIMITED):
+                raise RateLimitedError(f"{NAME} rate limited: {said}")
+            throttled = _THROTTLED.match(error)
+            if throttled is not None:
+                until = throttled.group(1)
+                wait = None if until is None else float(until) - ctx.received_at.timestamp()
+                raise RateLimitedError(f"{NAME} rate limited: {said}", retry_after_s=wait)
+        raise InvalidDataError(f"{NAME} error: {said}")
     if result is None:
         raise InvalidDataError(f"{NAME}: answer has neither error nor result")
 
@@ -109,7 +129,7 @@ def parse_ticker(body: bytes, ctx: ParseContext, *, book: AssetBook) -> list[Pri
     (which is what the VWAP is). Kraken gives no time: observed_at is when we received it.
     """
     answer = decode(_ticker, body, NAME)
-    _checked(answer.error, answer.result)
+    _checked(answer.error, answer.result, ctx)
     ticks = []
     for pair, row in (answer.result or {}).items():
         split = split_pair(pair)
@@ -140,7 +160,7 @@ def parse_ohlc(
     """OHLC -> candles. Bars up to `last` are committed (final, observed at their close); the
     last bar is the running one (open, observed when received)."""
     answer = decode(_ohlc, body, NAME)
-    _checked(answer.error, answer.result)
+    _checked(answer.error, answer.result, ctx)
     result = dict(answer.result or {})
     if "last" not in result:
         raise InvalidDataError(f"{NAME}: OHLC answer has no 'last'")
