@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from cryptohub.collector_market.assets import AssetBook
-from cryptohub.collector_market.providers import coingecko, coinmarketcap, kraken
+from cryptohub.collector_market.providers import binance, coingecko, coinmarketcap, kraken
 from cryptohub.common.events import ErrorKind, ProviderAttempt
 from cryptohub.common.providers import (
     ParseContext,
@@ -144,3 +144,22 @@ async def test_kraken_rate_limit_body_with_http_200_is_rate_limited_not_invalid_
     assert [(a.provider, a.ok, a.error_kind, a.status) for a in attempts] == [
         ("kraken", False, "rate_limited", 200)
     ]
+
+
+async def test_binance_418_ip_ban_is_rate_limited_and_honours_retry_after(
+    replay_server: ReplayServer, http: httpx.AsyncClient, majors: AssetBook
+) -> None:
+    # Not recorded: Binance documents HTTP 418 with Retry-After for an IP banned after ignoring
+    # 429s (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits).
+    replay_server.inject("binance", "/api/v3/ticker/24hr", Fault(status=418, retry_after="120"))
+    attempts: list[ProviderAttempt] = []
+
+    def tickers(raw: bytes, ctx: ParseContext) -> object:
+        return binance.parse_tickers(raw, ctx, book=majors)
+
+    found = await kind_of(replay_server, http, binance.SPEC, binance.TICKERS, tickers, attempts)
+    assert found == ("rate_limited", 418)
+    [attempt] = attempts
+    assert (attempt.error_kind, attempt.status) == ("rate_limited", 418)
+    assert attempt.rate_limit is not None
+    assert attempt.rate_limit.retry_after_seconds == 120.0

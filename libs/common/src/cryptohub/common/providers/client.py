@@ -278,13 +278,14 @@ class ProviderClient:
         status = answer.status
         if status == 304 and request.conditional:
             return _NOT_MODIFIED
-        if status == 429 or status >= 500:
+        slow_down = status == 429 or status in self.spec.rate_limit_statuses
+        if slow_down or status >= 500:
             retry_after = parse_retry_after(
                 answer.headers.get("retry-after"),
                 now=datetime.now(UTC),
                 cap=self.spec.retry.max_retry_after,
             )
-            if status == 429:
+            if slow_down:
                 raise self._rate_limited(status, _status_text(status, retry_after), retry_after)
             raise _TryFailed("http_5xx", _status_text(status, retry_after), status, retry_after)
         if status >= 400:

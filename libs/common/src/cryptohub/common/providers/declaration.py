@@ -78,6 +78,9 @@ class ProviderSpec:
     headers: Mapping[str, str] = field(default_factory=dict)
     # Whether the provider answers conditional GETs (ETag / Last-Modified) usefully.
     conditional_get: bool = False
+    # HTTP statuses that mean "slow down" for this provider (Binance adds 418: an IP banned for
+    # ignoring 429s, sent with Retry-After). Each is handled like a 429.
+    rate_limit_statuses: frozenset[int] = frozenset({429})
 
     @property
     def base_url_env_var(self) -> str:

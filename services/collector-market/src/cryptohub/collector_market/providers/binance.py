@@ -32,6 +32,9 @@ SPEC = ProviderSpec(
     category="market",
     base_url="https://api.binance.com",
     limits=RateLimits(per_minute=6000),
+    # 418: "IP auto-banned for continuing to send requests after receiving 429 codes", with a
+    # Retry-After (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits).
+    rate_limit_statuses=frozenset({429, 418}),
 )
 TICKER_WEIGHT = 80
 KLINES_WEIGHT = 2
