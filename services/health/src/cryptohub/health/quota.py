@@ -80,7 +80,7 @@ class QuotaWatch:
             parts.append(f"{self._remaining} of {self._limit} calls left")
         limited = self._limited_until is not None and now < self._limited_until
         if limited:
-            parts.append("answering 429 Too Many Requests")
+            parts.append("answering rate limited (429 or its body saying so)")
         exhausted = limited or (reading and self._remaining == 0)
         near = used is not None and used >= self.near_ratio
         return QuotaStatus(
