@@ -58,16 +58,21 @@ async def test_postgres_down_for_10s_under_load_loses_nothing(
     async with gateway(database_url=own_postgres.dsn) as base:
         stop = asyncio.Event()
         publisher = asyncio.create_task(keep_publishing(stop))
-        await asyncio.sleep(1.5)
-        await asyncio.to_thread(own_postgres.stop)
-        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
-            await asyncio.sleep(1.0)
-            during = await client.get("/readyz")
-            await asyncio.sleep(OUTAGE_S - 1.0)
-            await asyncio.to_thread(own_postgres.start)
-            await asyncio.sleep(1.0)
+        try:
+            await asyncio.sleep(1.5)
+            await asyncio.to_thread(own_postgres.stop)
+            async with httpx.AsyncClient(base_url=base, timeout=5) as client:
+                await asyncio.sleep(1.0)
+                during = await client.get("/readyz")
+                status_during = (await client.get("/api/v1/status")).json()
+                await asyncio.sleep(OUTAGE_S - 1.0)
+                await asyncio.to_thread(own_postgres.start)
+                await asyncio.sleep(1.0)
+        finally:
+            # Whatever failed above, the publisher ends here: never left running past the test.
             stop.set()
             await publisher
+        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
             conn = await asyncpg.connect(own_postgres.dsn, timeout=10)
             try:
                 deadline = asyncio.get_running_loop().time() + 30
@@ -85,10 +90,14 @@ async def test_postgres_down_for_10s_under_load_loses_nothing(
             finally:
                 await conn.close()
             after = await client.get("/readyz")
+            status_after = (await client.get("/api/v1/status")).json()
 
     assert during.status_code == 503
     assert "PostgreSQL" in " ".join(during.json()["problems"])
-    assert after.status_code == 200
+    assert after.status_code == 200, after.text
+    assert (status_during["database_ready"], status_during["status"]) == (False, "degraded")
+    assert status_during["database_error"]
+    assert (status_after["database_ready"], status_after["database_error"]) == (True, None)
     assert failures_seen() > failures_before, "the outage was never noticed"
     assert len(published) > 1000
     assert stored == len(published), f"{len(published) - stored} of {len(published)} lost"

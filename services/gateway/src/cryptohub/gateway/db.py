@@ -28,6 +28,9 @@ CONNECTION_ERRORS: Final = (
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
     asyncpg.InsufficientResourcesError,
+    # The server ended the session inside a transaction (a restart): "cannot switch to state
+    # 15; another operation is in progress" (MagicStack/asyncpg#784). Nothing was committed.
+    asyncpg.InternalClientError,
 )
 
 
@@ -67,7 +70,8 @@ class Database:
             self._task = asyncio.create_task(self._open(), name="db-open")
 
     async def wait_ready(self, within: float | None = None) -> None:
-        await asyncio.wait_for(self.ready.wait(), within)
+        async with asyncio.timeout(within):
+            await self.ready.wait()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -77,8 +81,12 @@ class Database:
         if self._pool is not None:
             pool, self._pool = self._pool, None
             try:
-                await asyncio.wait_for(pool.close(), 10)
-            except (TimeoutError, *CONNECTION_ERRORS):
+                async with asyncio.timeout(10):
+                    await pool.close()
+            # A connection the server ended (a restart) may fail its graceful close in any of
+            # asyncpg's ways; shutdown must go on, so the pool is terminated instead.
+            except (TimeoutError, *CONNECTION_ERRORS, asyncpg.InternalClientError) as exc:
+                log.warning("closing the PostgreSQL pool: %s; terminating it", type(exc).__name__)
                 pool.terminate()
 
     async def ping(self, within: float = 2.0) -> bool:

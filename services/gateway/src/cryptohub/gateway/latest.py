@@ -50,6 +50,16 @@ FROM latest_events WHERE observed_at >= $1
 """
 
 
+# What a flush may meet while PostgreSQL is away or restarting; the rows stay pending. asyncpg
+# raises InternalClientError when the server ends the session inside the transaction.
+_FLUSH_ERRORS: Final = (
+    *CONNECTION_ERRORS,
+    DatabaseUnavailableError,
+    asyncpg.PostgresError,
+    asyncpg.InternalClientError,
+)
+
+
 def _newer(row: LatestRow, than: LatestRow) -> bool:
     return (row[5], row[4]) >= (than[5], than[4])
 
@@ -76,14 +86,16 @@ class LatestWriter:
             self._task = asyncio.create_task(self._run(), name="latest-writer")
 
     async def stop(self) -> None:
+        """Stop the timer and flush once; a failed flush is logged, not raised: shutdown goes on."""
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+            task, self._task = self._task, None
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         try:
-            await asyncio.wait_for(self.flush(), 5)
-        except (TimeoutError, *CONNECTION_ERRORS, DatabaseUnavailableError) as exc:
-            log.warning("latest events not written at shutdown: %s", exc)
+            async with asyncio.timeout(5):
+                await self.flush()
+        except (TimeoutError, *_FLUSH_ERRORS) as exc:
+            log.warning("latest events not written at shutdown: %s", type(exc).__name__)
 
     async def flush(self) -> None:
         """Upsert what is pending; on failure it stays pending for the next flush."""
@@ -106,7 +118,7 @@ class LatestWriter:
             await asyncio.sleep(self._interval_s)
             try:
                 await self.flush()
-            except (*CONNECTION_ERRORS, DatabaseUnavailableError, asyncpg.PostgresError) as exc:
+            except _FLUSH_ERRORS as exc:
                 log.warning("latest events not written (%s); retrying", type(exc).__name__)
 
 

@@ -44,7 +44,15 @@ log = logging.getLogger(__name__)
 
 _EVENT_ID: Final = re.compile(r"[0-9a-f]{32}")
 # Unreachable, or a deadlock / serialization failure between replicas: retry the same batch.
-_RETRYABLE: Final = (*CONNECTION_ERRORS, DatabaseUnavailableError, asyncpg.TransactionRollbackError)
+# asyncpg raises InternalClientError ("cannot switch to state 15; another operation (2) is in
+# progress") when the server ends the session between two statements of a transaction (a
+# PostgreSQL shutdown or restart): the connection is dead and nothing was committed.
+_RETRYABLE: Final = (
+    *CONNECTION_ERRORS,
+    DatabaseUnavailableError,
+    asyncpg.TransactionRollbackError,
+    asyncpg.InternalClientError,
+)
 # A row PostgreSQL or asyncpg refuses for what it holds (not for the connection).
 _DATA_ERRORS: Final = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError, OverflowError)
 
@@ -83,6 +91,7 @@ class StreamPersister:
         self._config = config
         self._puller: PullConsumer | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self.inserted = 0
         self.duplicates = 0
         self.dead_lettered = 0
@@ -113,23 +122,31 @@ class StreamPersister:
             await self._js.add_consumer(self._spec.name, config)
         self._puller = PullConsumer(self._nc, self._spec.name, self._config.durable)
         await self._puller.start()
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name=f"persist-{self._spec.name}")
+        self._task.add_done_callback(self._on_done)
 
     async def stop(self) -> None:
+        self._stopping = True  # ends the loop even if a library swallowed the cancel below
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+            task, self._task = self._task, None
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         if self._puller is not None:
             await self._puller.stop()
             self._puller = None
+
+    def _on_done(self, task: asyncio.Task[None]) -> None:
+        """A persister that stops on its own is a bug: say so (readiness reports it too)."""
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("persistence of %s stopped", self._spec.name, exc_info=exc)
 
     async def _run(self) -> None:
         """Fetch the next batch while the current one is written: at most two batches held."""
         await self._db.ready.wait()
         fetching = asyncio.create_task(self._collect())
         try:
-            while True:
+            while not self._stopping:
                 try:
                     msgs = await fetching
                 except (nats.errors.Error, OSError) as exc:

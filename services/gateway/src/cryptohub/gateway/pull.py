@@ -62,8 +62,11 @@ class PullConsumer:
             await self._nc.publish(
                 self._request_subject, json.dumps(request).encode(), reply=self._inbox
             )
+            # Not asyncio.wait_for: on Python 3.11 it swallows a cancel that arrives while the
+            # wait is ending (a status message every `expires_s`), and the persister never stops.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._done.wait(), expires_s + _GRACE_S)
+                async with asyncio.timeout(expires_s + _GRACE_S):
+                    await self._done.wait()
         taken, self._buffer = self._buffer[:batch], self._buffer[batch:]
         return taken
 

@@ -1,7 +1,9 @@
 """What the gateway runs besides HTTP: NATS, PostgreSQL, the live feed and state, persistence."""
 
 import asyncio
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -116,25 +118,35 @@ class Runtime:
         log.info("gateway runtime started (persistence %s)", "on" if self.persisters else "off")
 
     async def stop(self) -> None:
+        """Stop everything, in order. A step that fails is logged and the next ones still run:
+        PostgreSQL and NATS are always closed."""
         self._stopping = True
+        steps: list[tuple[str, Callable[[], Awaitable[object]]]] = []
         if self._retention is not None:
-            await self._retention.stop()
-        for persister in self.persisters:
-            await persister.stop()
-        self.persisters.clear()
+            steps.append(("retention", self._retention.stop))
+        steps += [(f"persistence of {p.stream}", p.stop) for p in self.persisters]
         if self.latest is not None:
-            await self.latest.stop()
+            steps.append(("latest events", self.latest.stop))
         if self._warm_task is not None:
-            self._warm_task.cancel()
-            await asyncio.gather(self._warm_task, return_exceptions=True)
+            steps.append(("warm-up", functools.partial(_cancel, self._warm_task)))
         if self.provider_states is not None:
-            await self.provider_states.stop()
-        await self.feed.stop()
+            steps.append(("provider states", self.provider_states.stop))
+        steps.append(("live feed", self.feed.stop))
         if self.db is not None:
-            await self.db.stop()
+            steps.append(("PostgreSQL", self.db.stop))
+        steps.append(("NATS", self._close_nats))
+        for name, step in steps:
+            try:
+                await step()
+            except Exception:
+                log.exception("stopping %s failed; going on", name)
+        self.persisters.clear()
+
+    async def _close_nats(self) -> None:
         if self.nc.is_connected:
             try:
-                await asyncio.wait_for(self.nc.drain(), 5)
+                async with asyncio.timeout(5):
+                    await self.nc.drain()
             except (TimeoutError, OSError) as exc:
                 log.warning("NATS drain at shutdown: %s", exc)
         if not self.nc.is_closed:
@@ -211,6 +223,11 @@ class Runtime:
             if (acked_through or 0) < start and not idle:
                 return False
         return True
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def _on_reconnect() -> None:

@@ -15,9 +15,17 @@ __all__ = ["serve_gateway"]
 
 @asynccontextmanager
 async def serve_gateway(
-    settings: GatewaySettings, *, ready_within: float = 20.0, wait_ready: bool = True
+    settings: GatewaySettings,
+    *,
+    ready_within: float = 20.0,
+    wait_ready: bool = True,
+    stop_within: float = 15.0,
 ) -> AsyncIterator[str]:
-    """Serve a gateway on loopback; yields its base URL once /readyz says ready."""
+    """Serve a gateway on loopback; yields its base URL once /readyz says ready.
+
+    On exit the gateway is stopped; one that does not finish shutting down within
+    `stop_within` seconds raises RuntimeError (a shutdown bug, never to be hidden).
+    """
     app = create_app(settings)
     server = make_server(app, settings.host, settings.port, settings.server)
     task = asyncio.create_task(server.serve())
@@ -41,7 +49,15 @@ async def serve_gateway(
         yield base
     finally:
         server.stop()
+        stopping = asyncio.timeout(stop_within)
         try:
-            await asyncio.wait_for(task, 15)
-        except TimeoutError:
-            task.cancel()
+            async with stopping:
+                await task
+        except TimeoutError as exc:
+            if not stopping.expired():
+                raise  # the server's own error
+            # Fail here, loudly: going on would leave the lifespan (Runtime.stop) running on a
+            # loop about to close, to surface as "Task was destroyed" errors somewhere later.
+            raise RuntimeError(
+                f"gateway at {base} did not shut down within {stop_within}s"
+            ) from exc

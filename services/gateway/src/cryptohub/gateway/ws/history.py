@@ -84,9 +84,8 @@ async def read_history(
     if filters == []:
         return result
     try:
-        await asyncio.wait_for(
-            _read(js, spec, patterns, filters, result, max_messages, max_age), time_limit
-        )
+        async with asyncio.timeout(time_limit):
+            await _read(js, spec, patterns, filters, result, max_messages, max_age)
     except TimeoutError:
         result.gap, result.messages = "timeout", []
     except nats.errors.Error as exc:
