@@ -170,7 +170,8 @@ class Supervisor:
                 delay,
             )
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), delay)
+                async with asyncio.timeout(delay):
+                    await self._stop.wait()
             if not self._stop.is_set():
                 child.restarts += 1
 
@@ -203,7 +204,8 @@ class Supervisor:
             # Whatever it left in its process group goes with it.
             _signal_group(process.pid, signal.SIGKILL)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(relay), _DRAIN_TIMEOUT)
+                async with asyncio.timeout(_DRAIN_TIMEOUT):
+                    await asyncio.shield(relay)
             relay.cancel()
             child.process = None
             self._changed()

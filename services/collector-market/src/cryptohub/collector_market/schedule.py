@@ -57,7 +57,8 @@ async def run_every(
     while not stop.is_set():
         _, when = slots.next_after(clock())
         try:
-            await asyncio.wait_for(stop.wait(), timeout=max(0.0, when - clock()))
+            async with asyncio.timeout(max(0.0, when - clock())):
+                await stop.wait()
         except TimeoutError:
             await _run(slots.name, job, datetime.fromtimestamp(when, UTC))
 

@@ -95,7 +95,8 @@ class ArticleGate:
         """Load the stories the bucket holds, then follow new claims (other replicas' too)."""
         watcher = await self._kv.watch(f"{_PREFIX}>")
         self._task = asyncio.create_task(self._follow(watcher), name="news-dedupe-watch")
-        await asyncio.wait_for(self._ready.wait(), load_within)
+        async with asyncio.timeout(load_within):
+            await self._ready.wait()
         log.info("dedupe: %d stories remembered", len(self._titles))
 
     async def stop(self) -> None:

@@ -140,7 +140,8 @@ async def run_every(
     delay = first_delay
     while True:
         try:
-            await asyncio.wait_for(stop.wait(), delay)
+            async with asyncio.timeout(delay):
+                await stop.wait()
             return
         except TimeoutError:
             pass

@@ -119,7 +119,8 @@ class HealthService:
         self._stopping.set()
         if self._task is not None:
             try:
-                await asyncio.wait_for(asyncio.shield(self._task), self._timing.stop_within)
+                async with asyncio.timeout(self._timing.stop_within):
+                    await asyncio.shield(self._task)
             except TimeoutError:
                 self._task.cancel()
                 await asyncio.gather(self._task, return_exceptions=True)

@@ -55,7 +55,8 @@ class AssetRefresher:
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._period_s)
+                async with asyncio.timeout(self._period_s):
+                    await stop.wait()
             if stop.is_set():
                 return
             try:

@@ -106,7 +106,8 @@ class AttemptPublisher:
         if self._task is None:
             return
         try:
-            await asyncio.wait_for(self._queue.join(), flush_within)
+            async with asyncio.timeout(flush_within):
+                await self._queue.join()
         except TimeoutError:
             log.warning("%d provider attempts not published at shutdown", self._queue.qsize())
         self._task.cancel()

@@ -49,7 +49,8 @@ class KvProviderStates:
         """Start watching; returns once the current contents are loaded."""
         watcher = await self._kv.watchall()
         self._task = asyncio.create_task(self._follow(watcher), name="provider-state-watch")
-        await asyncio.wait_for(self._ready.wait(), load_within)
+        async with asyncio.timeout(load_within):
+            await self._ready.wait()
 
     async def stop(self) -> None:
         if self._task is not None:
