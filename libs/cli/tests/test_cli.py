@@ -16,7 +16,7 @@ import pytest
 
 from cryptohub.cli.errors import CliError
 from cryptohub.cli.fixtures import find_recorded
-from cryptohub.cli.up import replay_env
+from cryptohub.cli.up import http_port, replay_env
 from cryptohub.common.providers import ProviderSpec, resolve
 from cryptohub.common.testing import private_tmp_dir
 
@@ -235,3 +235,9 @@ def _not_zombie(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_the_gateways_http_port_is_read_as_the_gateway_reads_it() -> None:
+    assert http_port({}) == 7860
+    assert http_port({"CRYPTOHUB_PORT": " 8123 "}) == 8123
+    assert http_port({"CRYPTOHUB_PORT": "not-a-port"}) == 7860  # the gateway refuses it itself

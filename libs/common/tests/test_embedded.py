@@ -13,6 +13,8 @@ from cryptohub.common.embedded import (
     EmbeddedPostgres,
     EmbeddedServerError,
     free_port,
+    ports,
+    reserve_port,
     wait_for_port,
 )
 from cryptohub.common.testing import private_tmp_dir, unique_name
@@ -162,3 +164,22 @@ def test_postgres_on_a_taken_port_fails_with_the_server_output(pg_dir: Path) -> 
     assert caught.value.server == "postgres"
     assert "already in use" in caught.value.log_tail
     assert not server.running
+
+
+def test_free_port_never_hands_out_a_reserved_port_nor_the_same_port_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    handed = [free_port() for _ in range(20)]
+    assert len(set(handed)) == len(handed)
+    everything = set(range(1, 65536))
+    # Every port reserved, or every port already handed out: none is left to give.
+    monkeypatch.setattr(ports, "_reserved", everything)
+    with pytest.raises(OSError, match="no free TCP port"):
+        free_port()
+    monkeypatch.setattr(ports, "_reserved", set())
+    monkeypatch.setattr(ports, "_handed_out", everything)
+    with pytest.raises(OSError, match="no free TCP port"):
+        free_port()
+    monkeypatch.setattr(ports, "_handed_out", set())
+    reserve_port(handed[0])
+    assert free_port() != handed[0]

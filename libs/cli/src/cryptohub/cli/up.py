@@ -7,7 +7,7 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,16 +25,18 @@ from cryptohub.common.embedded import (
     EmbeddedServerError,
     free_port,
     port_accepts,
+    reserve_port,
 )
 from cryptohub.common.replay.routes import RouteTableError, load_routes
 
-__all__ = ["external_url", "replay_env", "up"]
+__all__ = ["external_url", "http_port", "replay_env", "up"]
 
 log = logging.getLogger(__name__)
 
 _LOCK_FILE = "up.lock"
 _REPLAY_READY_TIMEOUT = 15.0
 _WATCH_INTERVAL = 1.0
+DEFAULT_HTTP_PORT = 7860  # the gateway's default, as the old hub's
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,12 @@ def external_url(kind: str) -> str | None:
     return os.environ.get(f"CRYPTOHUB_{kind}_URL") or os.environ.get(f"{kind}_URL") or None
 
 
+def http_port(environ: Mapping[str, str]) -> int:
+    """The gateway's HTTP port as it will read it: ``CRYPTOHUB_PORT``, else 7860."""
+    raw = environ.get("CRYPTOHUB_PORT", "").strip()
+    return int(raw) if raw.isdigit() else DEFAULT_HTTP_PORT
+
+
 def replay_env(replay_dir: Path, port: int) -> dict[str, str]:
     """Replay mode, every provider of ``replay_dir/routes.json`` pointed at its own recordings.
 
@@ -92,6 +100,8 @@ def up(*, data_dir: Path, replay_dir: Path | None = None, only: Sequence[str] | 
     if replay_dir is not None and not replay_dir.is_dir():
         raise CliError(f"--replay {replay_dir}: not a directory")
     data_dir.mkdir(parents=True, exist_ok=True)
+    # The gateway binds its HTTP port only once it runs: nothing started here may take it first.
+    reserve_port(http_port(os.environ))
     with _exclusive(data_dir), _signals_restored():
         # Until the supervisor handles signals, SIGTERM interrupts like Ctrl-C.
         signal.signal(signal.SIGTERM, _interrupt)

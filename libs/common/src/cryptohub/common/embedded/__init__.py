@@ -2,7 +2,7 @@
 
 from cryptohub.common.embedded.errors import EmbeddedServerError
 from cryptohub.common.embedded.nats import EmbeddedNats
-from cryptohub.common.embedded.ports import free_port, port_accepts, wait_for_port
+from cryptohub.common.embedded.ports import free_port, port_accepts, reserve_port, wait_for_port
 from cryptohub.common.embedded.postgres import EmbeddedPostgres
 
 __all__ = [
@@ -11,5 +11,6 @@ __all__ = [
     "EmbeddedServerError",
     "free_port",
     "port_accepts",
+    "reserve_port",
     "wait_for_port",
 ]
