@@ -29,6 +29,7 @@ import asyncpg
 import httpx
 import nats
 import psutil
+from gateway_process import start_gateway, wait_ready  # a sibling in bench/
 
 from cryptohub.common.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from cryptohub.common.events import Candle, Event, PriceTick, ProviderAttempt, encode
@@ -126,36 +127,6 @@ async def wait_stored(conn: asyncpg.Connection, target: int, *, every: float) ->
         if count >= target:
             return count
         await asyncio.sleep(every)
-
-
-def start_gateway(nats_url: str, dsn: str, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "CRYPTOHUB_NATS_URL": nats_url,
-        "CRYPTOHUB_DATABASE_URL": dsn,
-        "CRYPTOHUB_HOST": "127.0.0.1",
-        "CRYPTOHUB_PORT": str(port),
-        "CRYPTOHUB_LOG_LEVEL": "warning",
-        "CRYPTOHUB_RATE_LIMIT_PER_MINUTE": "0",
-    }
-    prof = (
-        ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]]
-        if "BENCH_PROFILE" in os.environ
-        else []
-    )
-    return subprocess.Popen([sys.executable, *prof, "-m", "cryptohub.gateway"], env=env)  # noqa: S603
-
-
-async def wait_ready(base: str) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=2) as client:
-        for _ in range(600):
-            try:
-                if (await client.get("/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    raise TimeoutError("gateway not ready")
 
 
 async def lag_metric(client: httpx.AsyncClient) -> float:

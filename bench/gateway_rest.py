@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 import nats
+from gateway_process import start_gateway, wait_ready  # a sibling in bench/
 
 from cryptohub.common.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from cryptohub.common.events import PriceTick, encode
@@ -32,25 +33,6 @@ SERVER = sys.argv[1] if len(sys.argv) > 1 else "granian"
 SECONDS = int(sys.argv[2]) if len(sys.argv) > 2 else 15
 CONNECTIONS = int(sys.argv[3]) if len(sys.argv) > 3 else 64
 SYMBOLS = [f"c{i:02d}" for i in range(20)]
-
-
-def start_gateway(nats_url: str, dsn: str, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "CRYPTOHUB_NATS_URL": nats_url,
-        "CRYPTOHUB_DATABASE_URL": dsn,
-        "CRYPTOHUB_HOST": "127.0.0.1",
-        "CRYPTOHUB_PORT": str(port),
-        "CRYPTOHUB_SERVER": SERVER,
-        "CRYPTOHUB_LOG_LEVEL": "warning",
-        "CRYPTOHUB_RATE_LIMIT_PER_MINUTE": "0",
-    }
-    prof = (
-        ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]]
-        if "BENCH_PROFILE" in os.environ
-        else []
-    )
-    return subprocess.Popen([sys.executable, *prof, "-m", "cryptohub.gateway"], env=env)  # noqa: S603
 
 
 async def seed(nats_url: str, base: str) -> None:
@@ -80,18 +62,6 @@ async def seed(nats_url: str, base: str) -> None:
                 return
             await asyncio.sleep(0.05)
     raise TimeoutError("prices not served")
-
-
-async def wait_ready(base: str) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=2) as client:
-        for _ in range(600):
-            try:
-                if (await client.get("/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    raise TimeoutError("gateway not ready")
 
 
 def run_wrk(url: str) -> str:
@@ -127,7 +97,7 @@ async def main() -> None:
         pg = EmbeddedPostgres(Path(pg_dir), durable=False).start()
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        gateway = start_gateway(server.url, pg.dsn, port)
+        gateway = start_gateway(server.url, pg.dsn, port, CRYPTOHUB_SERVER=SERVER)
         try:
             await wait_ready(base)
             await seed(server.url, base)

@@ -85,7 +85,7 @@ class Database:
                     await pool.close()
             # A connection the server ended (a restart) may fail its graceful close in any of
             # asyncpg's ways; shutdown must go on, so the pool is terminated instead.
-            except (TimeoutError, *CONNECTION_ERRORS, asyncpg.InternalClientError) as exc:
+            except (TimeoutError, *CONNECTION_ERRORS) as exc:
                 log.warning("closing the PostgreSQL pool: %s; terminating it", type(exc).__name__)
                 pool.terminate()
 

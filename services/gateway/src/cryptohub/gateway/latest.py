@@ -50,14 +50,8 @@ FROM latest_events WHERE observed_at >= $1
 """
 
 
-# What a flush may meet while PostgreSQL is away or restarting; the rows stay pending. asyncpg
-# raises InternalClientError when the server ends the session inside the transaction.
-_FLUSH_ERRORS: Final = (
-    *CONNECTION_ERRORS,
-    DatabaseUnavailableError,
-    asyncpg.PostgresError,
-    asyncpg.InternalClientError,
-)
+# What a flush may meet while PostgreSQL is away or restarting; the rows stay pending.
+_FLUSH_ERRORS: Final = (*CONNECTION_ERRORS, DatabaseUnavailableError, asyncpg.PostgresError)
 
 
 def _newer(row: LatestRow, than: LatestRow) -> bool:

@@ -43,16 +43,9 @@ __all__ = ["PersistConfig", "StreamPersister"]
 log = logging.getLogger(__name__)
 
 _EVENT_ID: Final = re.compile(r"[0-9a-f]{32}")
-# Unreachable, or a deadlock / serialization failure between replicas: retry the same batch.
-# asyncpg raises InternalClientError ("cannot switch to state 15; another operation (2) is in
-# progress") when the server ends the session between two statements of a transaction (a
-# PostgreSQL shutdown or restart): the connection is dead and nothing was committed.
-_RETRYABLE: Final = (
-    *CONNECTION_ERRORS,
-    DatabaseUnavailableError,
-    asyncpg.TransactionRollbackError,
-    asyncpg.InternalClientError,
-)
+# Unreachable (a restart mid-transaction included: see CONNECTION_ERRORS), or a deadlock /
+# serialization failure between replicas: retry the same batch; nothing was committed.
+_RETRYABLE: Final = (*CONNECTION_ERRORS, DatabaseUnavailableError, asyncpg.TransactionRollbackError)
 # A row PostgreSQL or asyncpg refuses for what it holds (not for the connection).
 _DATA_ERRORS: Final = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError, OverflowError)
 
